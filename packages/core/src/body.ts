@@ -1,0 +1,103 @@
+import type { ImageBody } from './types.js';
+
+/** Reads any {@link ImageBody} as an async iterator of chunks, without buffering. */
+export function iterateBody(body: ImageBody): AsyncIterator<Uint8Array> {
+  if (body instanceof Uint8Array) {
+    let done = false;
+    return {
+      async next() {
+        if (done) return { done: true, value: undefined };
+        done = true;
+        return { done: false, value: body };
+      },
+    };
+  }
+  if (typeof (body as ReadableStream<Uint8Array>).getReader === 'function') {
+    const reader = (body as ReadableStream<Uint8Array>).getReader();
+    return {
+      async next() {
+        const r = await reader.read();
+        return r.done ? { done: true, value: undefined } : { done: false, value: r.value };
+      },
+      async return() {
+        await reader.cancel().catch(() => {});
+        return { done: true, value: undefined };
+      },
+      async throw(error?: unknown) {
+        await reader.cancel(error).catch(() => {});
+        return { done: true, value: undefined };
+      },
+    };
+  }
+  return (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+}
+
+/** {@link iterateBody} as an async iterable, for `for await`. */
+export function bodyChunks(body: ImageBody): AsyncIterable<Uint8Array> {
+  return { [Symbol.asyncIterator]: () => iterateBody(body) };
+}
+
+/** Collects a body into one Uint8Array. For tests and small bodies only. */
+export async function readAll(body: ImageBody): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of bodyChunks(body)) {
+    chunks.push(chunk);
+    size += chunk.length;
+  }
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}
+
+/** Throws the signal's reason when it is aborted. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) {
+    throw signal.reason ?? new DOMException('The operation was aborted.', 'AbortError');
+  }
+}
+
+/**
+ * Wraps an iterator so that each step also rejects as soon as `signal` aborts,
+ * and the source is released on abort.
+ */
+export function abortableChunks(body: ImageBody, signal: AbortSignal | undefined): AsyncIterable<Uint8Array> {
+  if (!signal) return bodyChunks(body);
+  return {
+    [Symbol.asyncIterator]() {
+      const it = iterateBody(body);
+      const aborted = () => signal.reason ?? new DOMException('The operation was aborted.', 'AbortError');
+      return {
+        next() {
+          if (signal.aborted) return Promise.reject(aborted());
+          return new Promise<IteratorResult<Uint8Array>>((resolve, reject) => {
+            const onAbort = () => {
+              void it.return?.();
+              reject(aborted());
+            };
+            signal.addEventListener('abort', onAbort, { once: true });
+            it.next().then(
+              (r) => {
+                signal.removeEventListener('abort', onAbort);
+                resolve(r);
+              },
+              (e: unknown) => {
+                signal.removeEventListener('abort', onAbort);
+                reject(e);
+              },
+            );
+          });
+        },
+        async return() {
+          await it.return?.();
+          return { done: true, value: undefined };
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,61 @@
+export { abortableChunks, bodyChunks, iterateBody, readAll, throwIfAborted } from './body.js';
+export {
+  IMAGE_STORE_ERROR_CODES,
+  ImageStoreError,
+  type ImageStoreErrorCode,
+  type ImageStoreErrorOptions,
+  isAbortError,
+  isImageStoreError,
+  statusForCode,
+} from './errors.js';
+export { clampExpiresIn, DEFAULT_EXPIRES_IN, MAX_EXPIRES_IN } from './expires.js';
+export {
+  contentDisposition,
+  decodeFilenameMetadata,
+  encodeFilenameMetadata,
+  MAX_FILENAME_LENGTH,
+  sanitizeFilename,
+} from './filename.js';
+export { type IncrementalHash, portableSha256, type Sha256Factory } from './hash.js';
+export { type ErrorBody, errorResponse, jsonResponse } from './http.js';
+export { createStructureCheck, MarkupScanner, type StructureCheck } from './inspect.js';
+export {
+  assertValidKey,
+  createId,
+  createIdGenerator,
+  DEFAULT_ID_LENGTH,
+  ID_ALPHABET,
+  isValidId,
+  isValidKey,
+  MAX_KEY_LENGTH,
+} from './keys.js';
+export {
+  createLocalUrls,
+  isLocallyServed,
+  type LocallyServedStore,
+  type LocalUrlOptions,
+  type LocalUrls,
+} from './local.js';
+export {
+  type AllowedImageType,
+  DEFAULT_ALLOWED_TYPES,
+  DEFAULT_MAX_BYTES,
+  DEFAULT_POLICY,
+  isAllowedType,
+  resolvePolicy,
+  type UploadPolicy,
+} from './policy.js';
+export { type PreparedImage, type PrepareImageOptions, prepareImage, type UploadDigest } from './prepare.js';
+export { assertSize, type NormalizedPutOptions, normalizePutOptions } from './put-options.js';
+export { SERVE_CSP, serveLocalFile, serveSignedUrl } from './serve.js';
+export { createUrlSigner, randomSecret, type SignedParams, type UrlSigner } from './signer.js';
+export { EXTENSION_FOR_TYPE, type RasterImageType, SNIFF_BYTES, type SniffedType, sniffType } from './sniff.js';
+export type {
+  ImageBody,
+  ImageStore,
+  ObjectBody,
+  ObjectInfo,
+  PutOptions,
+  SignedUrlOptions,
+  StoredObject,
+} from './types.js';

@@ -1,0 +1,332 @@
+import type { RasterImageType } from './sniff.js';
+
+/**
+ * Checks an image's structure as its bytes stream past, without buffering it.
+ * It catches truncated files and bytes smuggled after the image's end, which is
+ * where image/HTML polyglots usually hide.
+ */
+export interface StructureCheck {
+  /** Feeds the next chunk. Returns a reason once the bytes cannot be a valid image. */
+  push(chunk: Uint8Array): string | undefined;
+  /** Call at the end of the stream. Returns a reason when the image is incomplete. */
+  finish(): string | undefined;
+}
+
+/** Collects fixed-size headers across chunk boundaries. */
+class HeaderBuffer {
+  readonly bytes: Uint8Array;
+  filled = 0;
+  constructor(size: number) {
+    this.bytes = new Uint8Array(size);
+  }
+  /** Copies from `chunk` at `offset`; returns the new offset. */
+  fill(chunk: Uint8Array, offset: number): number {
+    const n = Math.min(this.bytes.length - this.filled, chunk.length - offset);
+    this.bytes.set(chunk.subarray(offset, offset + n), this.filled);
+    this.filled += n;
+    return offset + n;
+  }
+  get full(): boolean {
+    return this.filled === this.bytes.length;
+  }
+  u32be(at: number): number {
+    const b = this.bytes;
+    return (((b[at] ?? 0) << 24) | ((b[at + 1] ?? 0) << 16) | ((b[at + 2] ?? 0) << 8) | (b[at + 3] ?? 0)) >>> 0;
+  }
+  ascii(at: number, len: number): string {
+    return String.fromCharCode(...this.bytes.subarray(at, at + len));
+  }
+  reset(): void {
+    this.filled = 0;
+  }
+}
+
+function pngCheck(): StructureCheck {
+  let offset = 8; // bytes of the signature still to skip
+  let skip = 0;
+  let chunks = 0;
+  let ended = false;
+  const header = new HeaderBuffer(8);
+  return {
+    push(chunk) {
+      let i = 0;
+      while (i < chunk.length) {
+        if (ended) return 'data after the PNG end chunk';
+        if (offset > 0) {
+          const n = Math.min(offset, chunk.length - i);
+          offset -= n;
+          i += n;
+          continue;
+        }
+        if (skip > 0) {
+          const n = Math.min(skip, chunk.length - i);
+          skip -= n;
+          i += n;
+          continue;
+        }
+        i = header.fill(chunk, i);
+        if (!header.full) break;
+        const length = header.u32be(0);
+        const type = header.ascii(4, 4);
+        header.reset();
+        if (length > 0x7fffffff || !/^[A-Za-z]{4}$/.test(type)) return 'a malformed PNG chunk';
+        if (chunks === 0 && type !== 'IHDR') return 'a PNG without IHDR';
+        chunks++;
+        skip = length + 4; // data + CRC
+        if (type === 'IEND') ended = true;
+      }
+      return undefined;
+    },
+    finish() {
+      return ended && skip === 0 ? undefined : 'a truncated PNG';
+    },
+  };
+}
+
+function jpegCheck(): StructureCheck {
+  // States: 'soi' (2 bytes), 'marker' (expect FF then code), 'len' (2 length bytes),
+  // 'skip' (segment payload), 'entropy' (scan data), 'end' (after EOI).
+  let state: 'soi' | 'marker' | 'code' | 'len' | 'skip' | 'entropy' | 'entropyFF' | 'end' = 'soi';
+  let soi = 0;
+  let code = 0;
+  let lenHi = -1;
+  let skip = 0;
+  const hasLength = (c: number) => !(c === 0x01 || (c >= 0xd0 && c <= 0xd9));
+  const onMarker = (c: number): string | undefined => {
+    code = c;
+    if (c === 0xd9) state = 'end';
+    else if (c === 0xd8) return 'a second JPEG start marker';
+    else if (hasLength(c)) {
+      state = 'len';
+      lenHi = -1;
+    } else state = 'marker';
+    return undefined;
+  };
+  return {
+    push(chunk) {
+      let i = 0;
+      while (i < chunk.length) {
+        const b = chunk[i] as number;
+        switch (state) {
+          case 'soi':
+            if (b !== [0xff, 0xd8][soi]) return 'a JPEG without a start marker';
+            soi++;
+            i++;
+            if (soi === 2) state = 'marker';
+            break;
+          case 'marker':
+            if (b !== 0xff) return 'a malformed JPEG segment';
+            state = 'code';
+            i++;
+            break;
+          case 'code': {
+            i++;
+            if (b === 0xff) break; // fill bytes
+            const reason = onMarker(b);
+            if (reason) return reason;
+            break;
+          }
+          case 'len':
+            i++;
+            if (lenHi < 0) lenHi = b;
+            else {
+              const length = (lenHi << 8) | b;
+              if (length < 2) return 'a malformed JPEG segment length';
+              skip = length - 2;
+              state = 'skip';
+              if (skip === 0) state = code === 0xda ? 'entropy' : 'marker';
+            }
+            break;
+          case 'skip': {
+            const n = Math.min(skip, chunk.length - i);
+            skip -= n;
+            i += n;
+            if (skip === 0) state = code === 0xda ? 'entropy' : 'marker';
+            break;
+          }
+          case 'entropy': {
+            const ff = chunk.indexOf(0xff, i);
+            if (ff < 0) {
+              i = chunk.length;
+              break;
+            }
+            i = ff + 1;
+            state = 'entropyFF';
+            break;
+          }
+          case 'entropyFF':
+            i++;
+            if (b === 0x00 || (b >= 0xd0 && b <= 0xd7)) state = 'entropy';
+            else if (b !== 0xff) {
+              const reason = onMarker(b);
+              if (reason) return reason;
+            }
+            break;
+          case 'end':
+            // Bytes after EOI are common (camera trailers, motion photos); the markup
+            // scan still inspects them.
+            return undefined;
+        }
+      }
+      return undefined;
+    },
+    finish() {
+      return state === 'end' ? undefined : 'a truncated JPEG';
+    },
+  };
+}
+
+function gifCheck(): StructureCheck {
+  let last = -1;
+  return {
+    push(chunk) {
+      if (chunk.length > 0) last = chunk[chunk.length - 1] as number;
+      return undefined;
+    },
+    finish() {
+      return last === 0x3b ? undefined : 'a truncated GIF';
+    },
+  };
+}
+
+function webpCheck(): StructureCheck {
+  const header = new HeaderBuffer(8);
+  let total = 0;
+  return {
+    push(chunk) {
+      if (!header.full) header.fill(chunk, 0);
+      total += chunk.length;
+      if (header.full) {
+        const b = header.bytes;
+        const size = ((b[4] ?? 0) | ((b[5] ?? 0) << 8) | ((b[6] ?? 0) << 16) | ((b[7] ?? 0) << 24)) >>> 0;
+        if (total > size + 8) return 'data after the WebP container';
+      }
+      return undefined;
+    },
+    finish() {
+      if (!header.full) return 'a truncated WebP';
+      const b = header.bytes;
+      const size = ((b[4] ?? 0) | ((b[5] ?? 0) << 8) | ((b[6] ?? 0) << 16) | ((b[7] ?? 0) << 24)) >>> 0;
+      return total === size + 8 ? undefined : 'a truncated WebP';
+    },
+  };
+}
+
+function isobmffCheck(): StructureCheck {
+  const header = new HeaderBuffer(16);
+  let need = 8;
+  let skip = 0;
+  let toEnd = false;
+  let boxes = 0;
+  return {
+    push(chunk) {
+      let i = 0;
+      while (i < chunk.length && !toEnd) {
+        if (skip > 0) {
+          const n = Math.min(skip, chunk.length - i);
+          skip -= n;
+          i += n;
+          continue;
+        }
+        const n = Math.min(need - header.filled, chunk.length - i);
+        header.bytes.set(chunk.subarray(i, i + n), header.filled);
+        header.filled += n;
+        i += n;
+        if (header.filled < need) break;
+        const size32 = header.u32be(0);
+        const type = header.ascii(4, 4);
+        if (boxes === 0 && type !== 'ftyp') return 'an AVIF without ftyp';
+        if (size32 === 1 && need === 8) {
+          need = 16;
+          continue;
+        }
+        let size: number;
+        if (size32 === 0) {
+          toEnd = true;
+          break;
+        }
+        if (size32 === 1) size = header.u32be(8) * 2 ** 32 + header.u32be(12);
+        else size = size32;
+        if (size < need) return 'a malformed AVIF box';
+        skip = size - need;
+        boxes++;
+        header.reset();
+        need = 8;
+      }
+      return undefined;
+    },
+    finish() {
+      return toEnd || (skip === 0 && header.filled === 0 && boxes > 0) ? undefined : 'a truncated AVIF';
+    },
+  };
+}
+
+/** A structure check for `type`. */
+export function createStructureCheck(type: RasterImageType): StructureCheck {
+  switch (type) {
+    case 'image/png':
+      return pngCheck();
+    case 'image/jpeg':
+      return jpegCheck();
+    case 'image/gif':
+      return gifCheck();
+    case 'image/webp':
+      return webpCheck();
+    case 'image/avif':
+      return isobmffCheck();
+  }
+}
+
+// Markup that makes a file dangerous if a browser ever renders it as a document.
+// XMP metadata (`<x:xmpmeta`, `<rdf:`) is legitimate inside images and does not match.
+const MARKUP = ['<script', '<html', '<svg', '<iframe', '<body', '<!doctype', '<object', '<embed'].map((s) =>
+  Uint8Array.from(s, (c) => c.charCodeAt(0)),
+);
+const LONGEST = Math.max(...MARKUP.map((m) => m.length));
+
+function matchAt(bytes: Uint8Array, at: number): boolean {
+  outer: for (const pattern of MARKUP) {
+    if (at + pattern.length > bytes.length) continue;
+    for (let j = 1; j < pattern.length; j++) {
+      // ASCII lower-casing: set bit 0x20 for letters only.
+      const b = bytes[at + j] as number;
+      const lower = b >= 0x41 && b <= 0x5a ? b | 0x20 : b;
+      if (lower !== pattern[j]) continue outer;
+    }
+    return true;
+  }
+  return false;
+}
+
+/**
+ * Scans a stream for HTML or SVG markup anywhere in it, across chunk boundaries.
+ * Random compressed image data matches one of these tags with negligible probability.
+ */
+export class MarkupScanner {
+  #carry: Uint8Array = new Uint8Array(0);
+
+  /** True once markup has been seen. */
+  push(chunk: Uint8Array): boolean {
+    const carry = this.#carry;
+    if (carry.length > 0) {
+      const joined = new Uint8Array(carry.length + Math.min(chunk.length, LONGEST));
+      joined.set(carry);
+      joined.set(chunk.subarray(0, LONGEST), carry.length);
+      for (let at = joined.indexOf(0x3c); at >= 0 && at < carry.length; at = joined.indexOf(0x3c, at + 1)) {
+        if (matchAt(joined, at)) return true;
+      }
+    }
+    for (let at = chunk.indexOf(0x3c); at >= 0; at = chunk.indexOf(0x3c, at + 1)) {
+      if (matchAt(chunk, at)) return true;
+    }
+    const keep = LONGEST - 1;
+    if (chunk.length >= keep) this.#carry = chunk.slice(chunk.length - keep);
+    else {
+      const next = new Uint8Array(carry.length + chunk.length);
+      next.set(carry);
+      next.set(chunk, carry.length);
+      this.#carry = next.slice(Math.max(0, next.length - keep));
+    }
+    return false;
+  }
+}

@@ -1,0 +1,9 @@
+export { serveSignedUrl } from '../serve.js';
+export {
+  type ContractOptions,
+  describeImageStore,
+  INVALID_KEYS,
+  patternStream,
+  type TestFunctions,
+} from './contract.js';
+export { FIXTURES } from './fixtures.js';

@@ -1,0 +1,105 @@
+/**
+ * The bytes of an image on their way into a store. A stream is consumed once, and
+ * a store reads it no faster than it can write it (back-pressure is kept).
+ */
+export type ImageBody = Uint8Array | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
+
+/** Options for {@link ImageStore.put}. */
+export interface PutOptions {
+  /** The media type to store and later serve, e.g. `image/png`. Required. */
+  contentType: string;
+  /** The exact byte length, when known. Stores may use it to choose a faster path. */
+  size?: number;
+  /** The client's original filename, any Unicode. Kept as metadata only, never as a path. */
+  filename?: string;
+  /** Extra metadata. Keys must match `[a-z0-9-]{1,64}`; values are stored as given. */
+  metadata?: Record<string, string>;
+  /** A `Cache-Control` value to store with the object, for stores that serve it. */
+  cacheControl?: string;
+  /**
+   * Aborts the put. An aborted put rejects with an `AbortError` and leaves nothing
+   * behind: no object, no temporary file, no dangling multipart upload.
+   */
+  signal?: AbortSignal;
+}
+
+/** What {@link ImageStore.put} returns. */
+export interface StoredObject {
+  /** The key the object was stored under. */
+  key: string;
+  /** The number of bytes stored. */
+  size: number;
+  /** The stored media type. */
+  contentType: string;
+  /** An opaque version tag, when the store has one. */
+  etag?: string;
+}
+
+/** What {@link ImageStore.stat} returns for an existing object. */
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  contentType: string;
+  /** An opaque version tag, quoted as in an HTTP `ETag` header. */
+  etag?: string;
+  /** When the object was stored. */
+  lastModified?: Date;
+  /** The original filename, decoded back to its Unicode form. */
+  filename?: string;
+  /** The stored `Cache-Control` value. */
+  cacheControl?: string;
+  /** User metadata, without imgstash's own reserved entries. */
+  metadata: Record<string, string>;
+}
+
+/** What {@link ImageStore.get} returns for an existing object. */
+export interface ObjectBody extends ObjectInfo {
+  /** The bytes, as a stream. The caller must read or cancel it. */
+  body: ReadableStream<Uint8Array>;
+}
+
+/** Options for {@link ImageStore.signedUrl}. */
+export interface SignedUrlOptions {
+  /** Lifetime in seconds. Default 3600, clamped to 1..604800 (S3's own bound). */
+  expiresIn?: number;
+  /** `inline` (default) or `attachment`. */
+  disposition?: 'inline' | 'attachment';
+  /** The filename to suggest; any Unicode, encoded per RFC 6266/5987. */
+  filename?: string;
+  /** The media type to serve, when known to the caller; otherwise the store's own. */
+  contentType?: string;
+  /**
+   * The signing time, in ms since the epoch. Two calls with the same time give the same
+   * URL, which lets browsers and CDNs cache one URL per window. Defaults to now.
+   */
+  signedAt?: number;
+}
+
+/**
+ * The contract every imgstash store implements. Stores do raw I/O and translate
+ * vendor errors into {@link ImageStoreError}; ids, sniffing and limits live in core.
+ *
+ * Common to every method: a key that fails {@link assertValidKey} is refused with an
+ * `INVALID_INPUT` error before any I/O.
+ */
+export interface ImageStore {
+  /**
+   * Stores `body` under `key`, replacing any object there. Resolves once the object is
+   * durable and readable in full. On failure or abort it rejects and leaves nothing
+   * behind; a reader never sees a partial object.
+   */
+  put(key: string, body: ImageBody, options: PutOptions): Promise<StoredObject>;
+  /** Resolves `true` when an object is stored under `key`, `false` when none is. */
+  exists(key: string): Promise<boolean>;
+  /**
+   * A time-limited URL that serves the object's bytes. It does not check that the
+   * object exists: a URL for a missing key resolves to a 404 (or 403 on some S3 providers).
+   */
+  signedUrl(key: string, options?: SignedUrlOptions): Promise<string>;
+  /** The object's metadata, or `undefined` when no object is stored under `key`. */
+  stat(key: string): Promise<ObjectInfo | undefined>;
+  /** The object's bytes and metadata, or `undefined` when no object is stored under `key`. */
+  get(key: string): Promise<ObjectBody | undefined>;
+  /** Removes the object. Idempotent: deleting a missing key resolves without error. */
+  delete(key: string): Promise<void>;
+}

@@ -1,0 +1,1 @@
+export { createFsStore, type FsStoreOptions } from './fs-store.js';

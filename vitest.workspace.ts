@@ -1,0 +1,7 @@
+// The list of test projects. Vitest 4 dropped workspace files, so vitest.config.ts
+// feeds this list to `test.projects`.
+export default [
+  { extends: true, test: { name: 'core', include: ['packages/core/src/**/*.test.ts'] } },
+  { extends: true, test: { name: 'memory', include: ['packages/memory/src/**/*.test.ts'] } },
+  { extends: true, test: { name: 'fs', include: ['packages/fs/src/**/*.test.ts'] } },
+];
