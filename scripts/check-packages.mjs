@@ -8,13 +8,17 @@ import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
 const packs = mkdtempSync(join(tmpdir(), 'imgstash-packs-'));
-const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+const run = (cmd, args, cwd) =>
+  execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 
-const packages = readdirSync(join(root, 'packages')).map((dir) => {
-  const cwd = join(root, 'packages', dir);
-  return { cwd, name: JSON.parse(readFileSync(join(cwd, 'package.json'), 'utf8')).name };
-});
+const packages = readdirSync(join(root, 'packages'))
+  .map((dir) => {
+    const cwd = join(root, 'packages', dir);
+    const manifest = JSON.parse(readFileSync(join(cwd, 'package.json'), 'utf8'));
+    return { cwd, name: manifest.name, private: manifest.private === true };
+  })
+  .filter((p) => !p.private);
 
 let failed = 0;
 const tarballs = [];

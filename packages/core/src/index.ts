@@ -16,7 +16,18 @@ export {
   MAX_FILENAME_LENGTH,
   sanitizeFilename,
 } from './filename.js';
-export { type IncrementalHash, portableSha256, type Sha256Factory } from './hash.js';
+export {
+  type AuthorizeResult,
+  createImageHandlers,
+  type HandlerRequest,
+  type ImageHandlerOptions,
+  type ImageHandlers,
+  type ImageRoutePaths,
+  renderUploadPage,
+  type UploadedImage,
+  type UploadPageOptions,
+} from './handlers/index.js';
+export { defaultSha256, type IncrementalHash, portableSha256, type Sha256Factory } from './hash.js';
 export { type ErrorBody, errorResponse, jsonResponse } from './http.js';
 export { createStructureCheck, MarkupScanner, type StructureCheck } from './inspect.js';
 export {
@@ -36,6 +47,7 @@ export {
   type LocalUrlOptions,
   type LocalUrls,
 } from './local.js';
+export { type FilePart, type MultipartLimits, openFilePart } from './multipart.js';
 export {
   type AllowedImageType,
   DEFAULT_ALLOWED_TYPES,

@@ -51,7 +51,6 @@ function pngCheck(): StructureCheck {
     push(chunk) {
       let i = 0;
       while (i < chunk.length) {
-        if (ended) return 'data after the PNG end chunk';
         if (offset > 0) {
           const n = Math.min(offset, chunk.length - i);
           offset -= n;
@@ -64,6 +63,8 @@ function pngCheck(): StructureCheck {
           i += n;
           continue;
         }
+        // Anything after IEND's CRC is smuggled data (the usual PNG/HTML polyglot).
+        if (ended) return 'data after the PNG end chunk';
         i = header.fill(chunk, i);
         if (!header.full) break;
         const length = header.u32be(0);

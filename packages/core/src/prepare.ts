@@ -1,6 +1,6 @@
 import { iterateBody } from './body.js';
 import { ImageStoreError } from './errors.js';
-import { portableSha256, type Sha256Factory } from './hash.js';
+import { defaultSha256, type Sha256Factory } from './hash.js';
 import { createStructureCheck, MarkupScanner, type StructureCheck } from './inspect.js';
 import { type AllowedImageType, isAllowedType, type UploadPolicy } from './policy.js';
 import { SNIFF_BYTES, sniffType } from './sniff.js';
@@ -30,7 +30,7 @@ export interface PreparedImage {
 
 /** Options for {@link prepareImage}. */
 export interface PrepareImageOptions {
-  /** A faster SHA-256 for the runtime; defaults to a portable one. */
+  /** A SHA-256 implementation; defaults to the runtime's fastest ({@link defaultSha256}). */
   sha256?: Sha256Factory;
 }
 
@@ -99,7 +99,7 @@ export async function prepareImage(
   const isSvg = type === 'image/svg+xml';
   const structure: StructureCheck | undefined = isSvg ? undefined : createStructureCheck(type);
   const markup = isSvg ? undefined : new MarkupScanner();
-  const hash = (options.sha256 ?? portableSha256)();
+  const hash = (options.sha256 ?? defaultSha256)();
   let size = 0;
   let done = false;
   let digestValue: UploadDigest | undefined;

@@ -1,0 +1,10 @@
+export {
+  type AuthorizeResult,
+  createImageHandlers,
+  type HandlerRequest,
+  type ImageHandlerOptions,
+  type ImageHandlers,
+  type ImageRoutePaths,
+  type UploadedImage,
+} from './handlers.js';
+export { renderUploadPage, type UploadPageOptions } from './page.js';

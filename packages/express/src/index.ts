@@ -1,0 +1,7 @@
+export {
+  type ImageRouter,
+  type ImageRouterOptions,
+  imageRouter,
+  sendResponse,
+  toHandlerRequest,
+} from './express-router.js';

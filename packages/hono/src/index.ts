@@ -1,0 +1,1 @@
+export { type ImageRoutes, type ImageRoutesOptions, imageRoutes } from './hono-routes.js';

@@ -1,0 +1,1 @@
+export { FRAMEWORKS, type Framework, type RunningApp, type StartOptions, startApp } from './servers.js';
