@@ -5,4 +5,5 @@ export default [
   { extends: true, test: { name: 'memory', include: ['packages/memory/src/**/*.test.ts'] } },
   { extends: true, test: { name: 'fs', include: ['packages/fs/src/**/*.test.ts'] } },
   { extends: true, test: { name: 'http', include: ['packages/test-kit/src/**/*.test.ts'] } },
+  { extends: true, test: { name: 'examples', include: ['examples/*/test/**/*.test.ts'] } },
 ];
