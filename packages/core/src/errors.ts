@@ -96,11 +96,10 @@ export function statusForCode(code: ImageStoreErrorCode): number {
   return STATUS[code];
 }
 
-/** True when `value` is an AbortSignal's abort reason or a DOM AbortError. */
+/**
+ * True for an `AbortError` (an aborted signal's default reason, or a put aborted by its
+ * signal). Timeouts (`TimeoutError`) are not aborts: stores report them as `STORAGE_UNAVAILABLE`.
+ */
 export function isAbortError(value: unknown): boolean {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    ((value as { name?: unknown }).name === 'AbortError' || (value as { name?: unknown }).name === 'TimeoutError')
-  );
+  return typeof value === 'object' && value !== null && (value as { name?: unknown }).name === 'AbortError';
 }
