@@ -1,5 +1,5 @@
-// The image host on Hono + Node. The same routes run on Bun, Deno and Workers:
-// only the `serve` call below is Node-specific.
+// The image host on Hono + Node. The same routes run on Bun and Deno: only the
+// `serve` call below is Node-specific.
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { serve } from '@hono/node-server';
@@ -8,24 +8,29 @@ import { imageRoutes } from '@imgstash/hono';
 import { hasS3Env, s3StoreFromEnv } from '@imgstash/s3';
 import { Hono } from 'hono';
 
-const port = Number(process.env.PORT ?? 3000);
-const publicBaseUrl = process.env.PUBLIC_BASE_URL ?? `http://localhost:${port}`;
-const dataDir = resolve(process.env.DATA_DIR ?? './data');
-const store = hasS3Env(process.env)
-  ? s3StoreFromEnv()
+const env = process.env;
+const dataDir = resolve(env.DATA_DIR ?? './data');
+const store = hasS3Env(env)
+  ? s3StoreFromEnv(env)
   : // Without IMGSTASH_SECRET, links last as long as the process.
-    createFsStore({ root: dataDir, secret: process.env.IMGSTASH_SECRET ?? randomBytes(32) });
+    createFsStore({ root: dataDir, secret: env.IMGSTASH_SECRET ?? randomBytes(32) });
 
 const app = new Hono();
-app.get('/healthz', (c) => c.json({ ok: true }));
-app.route('/', imageRoutes({ store, publicBaseUrl, title: 'imgstash on Hono' }));
+const server = serve(
+  { fetch: app.fetch, port: Number(env.PORT ?? 3000), hostname: env.HOST ?? '127.0.0.1' },
+  (info) => {
+    // Links come from configuration (or the port we actually got), never from the Host header.
+    const publicBaseUrl = (env.PUBLIC_BASE_URL ?? `http://localhost:${info.port}`).replace(/\/+$/, '');
+    app.get('/healthz', (c) => c.json({ ok: true }));
+    app.route('/', imageRoutes({ store, publicBaseUrl, title: 'imgstash on Hono' }));
+    console.log(`imgstash (hono) listening on ${publicBaseUrl}/ (storage: ${hasS3Env(env) ? 's3' : dataDir})`);
+  },
+);
 
-const server = serve({ fetch: app.fetch, port, hostname: process.env.HOST ?? '127.0.0.1' }, () => {
-  console.log(`imgstash (hono) listening on ${publicBaseUrl}/ (storage: ${hasS3Env(process.env) ? 's3' : dataDir})`);
-});
-const shutdown = () => {
+const shutdown = (signal) => {
+  console.log(`${signal} received, closing`);
   server.close(() => process.exit(0));
   setTimeout(() => process.exit(1), 10_000).unref();
 };
-process.once('SIGTERM', shutdown);
-process.once('SIGINT', shutdown);
+process.once('SIGTERM', () => shutdown('SIGTERM'));
+process.once('SIGINT', () => shutdown('SIGINT'));

@@ -1,6 +1,4 @@
-// The example as a newcomer runs it: `node server.js` in its own process, driven over HTTP
-// the way the README's curl lines do. It imports the built packages, as an app would.
-import { type ChildProcess, spawn } from 'node:child_process';
+// examples/image-host as a newcomer runs it (see run-example.ts).
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -9,48 +7,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FIXTURES } from '@imgstash/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUCKET, CREDENTIALS, startS3rver, type TestServer } from '../../../packages/s3/src/testing/s3rver-fixture.js';
+import { runExample, uploadAndFollow } from './run-example.js';
 
 const EXAMPLE = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-/** Starts `node server.js` and resolves with its URL from the one line it logs. */
-export async function runExample(
-  env: Record<string, string>,
-): Promise<{ child: ChildProcess; url: string; log: string[] }> {
-  const child = spawn(process.execPath, ['server.js'], {
-    cwd: EXAMPLE,
-    env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const log: string[] = [];
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the example did not start:\n${log.join('')}`)), 20_000);
-    const onData = (data: Buffer) => {
-      log.push(data.toString());
-      const match = /listening on (http:\/\/\S+)/.exec(log.join(''));
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1] as string);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (d: Buffer) => log.push(d.toString()));
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the example exited with ${code}:\n${log.join('')}`));
-    });
-  });
-  return { child, url, log };
-}
-
-/** What `curl -F file=@photo.jpg $url/upload` then `curl -L $link` do. */
-export async function uploadAndFollow(url: string, bytes: Uint8Array, filename: string) {
-  const form = new FormData();
-  form.append('file', new Blob([bytes as Uint8Array<ArrayBuffer>]), filename);
-  const upload = await fetch(new URL('upload', url), { method: 'POST', body: form });
-  const body = (await upload.json()) as { id: string; url: string; sha256: string; size: number };
-  const followed = await fetch(body.url);
-  return { upload, body, followed, bytes: new Uint8Array(await followed.arrayBuffer()) };
-}
 
 describe('examples/image-host on local disk', () => {
   let dataDir: string;
@@ -58,7 +18,7 @@ describe('examples/image-host on local disk', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'imgstash-example-'));
-    running = await runExample({ DATA_DIR: dataDir });
+    running = await runExample(EXAMPLE, { DATA_DIR: dataDir });
   });
 
   afterAll(() => {
@@ -93,7 +53,7 @@ describe('examples/image-host on local disk', () => {
     running.child.kill('SIGTERM');
     const [code] = await once(running.child, 'exit');
     expect(code).toBe(0);
-    running = await runExample({ DATA_DIR: dataDir });
+    running = await runExample(EXAMPLE, { DATA_DIR: dataDir });
     const again = await fetch(signed.replace(/^http:\/\/[^/]+/, running.url.replace(/\/$/, '')));
     expect(again.status).toBe(200);
     expect(new Uint8Array(await again.arrayBuffer())).toEqual(FIXTURES.png.bytes);
@@ -104,5 +64,38 @@ describe('examples/image-host on local disk', () => {
     const [code] = await once(running.child, 'exit');
     expect(code).toBe(0);
     expect(running.log.join('')).toContain('SIGTERM received');
+  });
+});
+
+describe('examples/image-host on S3, when the S3 variables are set', () => {
+  let s3: TestServer;
+  let running: Awaited<ReturnType<typeof runExample>>;
+
+  beforeAll(async () => {
+    s3 = await startS3rver();
+    running = await runExample(EXAMPLE, {
+      S3_BUCKET: BUCKET,
+      S3_ENDPOINT: s3.endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+      S3_FORCE_PATH_STYLE: 'true',
+    });
+  });
+
+  afterAll(async () => {
+    running?.child.kill('SIGKILL');
+    await s3?.close();
+  });
+
+  it('says it stores in the bucket, and returns identical bytes through /i/<id> from the S3 server', async () => {
+    expect(running.log.join('')).toContain(`s3 bucket ${BUCKET}`);
+    const { upload, body, followed, bytes } = await uploadAndFollow(running.url, FIXTURES.jpeg.bytes, 'фото.jpg');
+    expect(upload.status).toBe(201);
+    expect(followed.status).toBe(200);
+    expect(followed.url.startsWith(s3.endpoint)).toBe(true);
+    expect(followed.headers.get('content-type')).toBe('image/jpeg');
+    expect(bytes).toEqual(FIXTURES.jpeg.bytes);
+    expect(body.size).toBe(FIXTURES.jpeg.bytes.length);
   });
 });
