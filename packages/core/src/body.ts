@@ -72,12 +72,23 @@ export function abortableChunks(body: ImageBody, signal: AbortSignal | undefined
     [Symbol.asyncIterator]() {
       const it = iterateBody(body);
       const aborted = () => signal.reason ?? new DOMException('The operation was aborted.', 'AbortError');
+      // A source that fails to release itself must not leave an unhandled rejection.
+      const release = () => {
+        try {
+          void it.return?.()?.catch(() => {});
+        } catch {
+          // Nothing more can be done to release it.
+        }
+      };
       return {
         next() {
-          if (signal.aborted) return Promise.reject(aborted());
+          if (signal.aborted) {
+            release();
+            return Promise.reject(aborted());
+          }
           return new Promise<IteratorResult<Uint8Array>>((resolve, reject) => {
             const onAbort = () => {
-              void it.return?.();
+              release();
               reject(aborted());
             };
             signal.addEventListener('abort', onAbort, { once: true });

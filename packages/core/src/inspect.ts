@@ -12,6 +12,17 @@ export interface StructureCheck {
   finish(): string | undefined;
 }
 
+type IndexOf = (this: Uint8Array, value: number, from: number) => number;
+// Feature detection, not an import: where the runtime has Node's Buffer, its indexOf is a
+// native memchr, several times faster than TypedArray#indexOf on the plain Uint8Arrays
+// that Web streams deliver. Scanning every byte of an upload is the hot loop here.
+const nativeIndexOf = (globalThis as { Buffer?: { prototype: { indexOf: IndexOf } } }).Buffer?.prototype.indexOf;
+
+/** The index of byte `value` in `bytes` at or after `from`, or -1. */
+function indexOfByte(bytes: Uint8Array, value: number, from = 0): number {
+  return nativeIndexOf ? nativeIndexOf.call(bytes, value, from) : bytes.indexOf(value, from);
+}
+
 /** Collects fixed-size headers across chunk boundaries. */
 class HeaderBuffer {
   readonly bytes: Uint8Array;
@@ -22,7 +33,9 @@ class HeaderBuffer {
   /** Copies from `chunk` at `offset`; returns the new offset. */
   fill(chunk: Uint8Array, offset: number): number {
     const n = Math.min(this.bytes.length - this.filled, chunk.length - offset);
-    this.bytes.set(chunk.subarray(offset, offset + n), this.filled);
+    // A byte loop, not set(subarray()): headers are a few bytes, and this runs per chunk of
+    // the image, where an allocation each time adds up.
+    for (let k = 0; k < n; k++) this.bytes[this.filled + k] = chunk[offset + k] as number;
     this.filled += n;
     return offset + n;
   }
@@ -40,6 +53,11 @@ class HeaderBuffer {
     this.filled = 0;
   }
 }
+
+const PNG_IHDR = 0x49484452;
+const PNG_IEND = 0x49454e44;
+/** An ASCII letter, either case. */
+const isLetter = (b: number | undefined) => b !== undefined && (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7a;
 
 function pngCheck(): StructureCheck {
   let offset = 8; // bytes of the signature still to skip
@@ -68,13 +86,17 @@ function pngCheck(): StructureCheck {
         i = header.fill(chunk, i);
         if (!header.full) break;
         const length = header.u32be(0);
-        const type = header.ascii(4, 4);
+        // The type as a number, not a string: a 9 MiB PNG has a thousand chunks.
+        const type = header.u32be(4);
+        const b = header.bytes;
         header.reset();
-        if (length > 0x7fffffff || !/^[A-Za-z]{4}$/.test(type)) return 'a malformed PNG chunk';
-        if (chunks === 0 && type !== 'IHDR') return 'a PNG without IHDR';
+        if (length > 0x7fffffff || !(isLetter(b[4]) && isLetter(b[5]) && isLetter(b[6]) && isLetter(b[7]))) {
+          return 'a malformed PNG chunk';
+        }
+        if (chunks === 0 && type !== PNG_IHDR) return 'a PNG without IHDR';
         chunks++;
         skip = length + 4; // data + CRC
-        if (type === 'IEND') ended = true;
+        if (type === PNG_IEND) ended = true;
       }
       return undefined;
     },
@@ -146,7 +168,7 @@ function jpegCheck(): StructureCheck {
             break;
           }
           case 'entropy': {
-            const ff = chunk.indexOf(0xff, i);
+            const ff = indexOfByte(chunk, 0xff, i);
             if (ff < 0) {
               i = chunk.length;
               break;
@@ -178,14 +200,67 @@ function jpegCheck(): StructureCheck {
 }
 
 function gifCheck(): StructureCheck {
-  let last = -1;
+  // Walks the block structure: header and screen descriptor (13 bytes), colour tables,
+  // then extensions (0x21) and images (0x2C) made of length-prefixed sub-blocks, up to the
+  // trailer (0x3B). A last byte of 0x3B alone proves nothing: LZW data contains it.
+  let state: 'screen' | 'block' | 'label' | 'image' | 'lzw' | 'sub' | 'end' = 'screen';
+  let skip = 0;
+  const header = new HeaderBuffer(13);
+  const image = new HeaderBuffer(9);
+  const colourTable = (flags: number) => (flags & 0x80 ? 3 * 2 ** ((flags & 0x07) + 1) : 0);
   return {
     push(chunk) {
-      if (chunk.length > 0) last = chunk[chunk.length - 1] as number;
+      let i = 0;
+      while (i < chunk.length) {
+        if (skip > 0) {
+          const n = Math.min(skip, chunk.length - i);
+          skip -= n;
+          i += n;
+          continue;
+        }
+        switch (state) {
+          case 'screen':
+            i = header.fill(chunk, i);
+            if (header.full) {
+              skip = colourTable(header.bytes[10] as number);
+              state = 'block';
+            }
+            break;
+          case 'image':
+            i = image.fill(chunk, i);
+            if (image.full) {
+              skip = colourTable(image.bytes[8] as number);
+              image.reset();
+              state = 'lzw';
+            }
+            break;
+          case 'block': {
+            const b = chunk[i++] as number;
+            if (b === 0x21) state = 'label';
+            else if (b === 0x2c) state = 'image';
+            else if (b === 0x3b) state = 'end';
+            else return 'a malformed GIF block';
+            break;
+          }
+          case 'label':
+          case 'lzw':
+            i++; // the extension label, or the LZW minimum code size
+            state = 'sub';
+            break;
+          case 'sub': {
+            const length = chunk[i++] as number;
+            if (length === 0) state = 'block';
+            else skip = length;
+            break;
+          }
+          case 'end':
+            return 'data after the GIF trailer';
+        }
+      }
       return undefined;
     },
     finish() {
-      return last === 0x3b ? undefined : 'a truncated GIF';
+      return state === 'end' ? undefined : 'a truncated GIF';
     },
   };
 }
@@ -219,6 +294,8 @@ function isobmffCheck(): StructureCheck {
   let skip = 0;
   let toEnd = false;
   let boxes = 0;
+  // The image data lives in mdat; without it, the file was cut at a box boundary.
+  let mdat = false;
   return {
     push(chunk) {
       let i = 0;
@@ -241,6 +318,7 @@ function isobmffCheck(): StructureCheck {
           need = 16;
           continue;
         }
+        if (type === 'mdat') mdat = true;
         let size: number;
         if (size32 === 0) {
           toEnd = true;
@@ -257,7 +335,7 @@ function isobmffCheck(): StructureCheck {
       return undefined;
     },
     finish() {
-      return toEnd || (skip === 0 && header.filled === 0 && boxes > 0) ? undefined : 'a truncated AVIF';
+      return mdat && (toEnd || (skip === 0 && header.filled === 0)) ? undefined : 'a truncated AVIF';
     },
   };
 }
@@ -283,18 +361,31 @@ export function createStructureCheck(type: RasterImageType): StructureCheck {
 const MARKUP = ['<script', '<html', '<svg', '<iframe', '<body', '<!doctype', '<object', '<embed'].map((s) =>
   Uint8Array.from(s, (c) => c.charCodeAt(0)),
 );
-const LONGEST = Math.max(...MARKUP.map((m) => m.length));
+// A tag name ends at whitespace, `/` or `>` (HTML tokenizer and XML alike). Requiring one
+// ignores `<svgx` and cuts false positives in compressed data: a bare `<svg` turns up by
+// chance about once per 500 MB of compressed data, with the delimiter once per 17 GB.
+const isDelimiter = (b: number) => b === 0x20 || b === 0x2f || b === 0x3e || (b >= 0x09 && b <= 0x0d);
+const LONGEST = Math.max(...MARKUP.map((m) => m.length)) + 1;
+
+// The bytes that may follow `<` in a pattern, either case: most `<` in image data fail here.
+const SECOND = new Uint8Array(256);
+for (const pattern of MARKUP) {
+  const c = pattern[1] as number;
+  SECOND[c] = 1;
+  if (c >= 0x61 && c <= 0x7a) SECOND[c & ~0x20] = 1;
+}
 
 function matchAt(bytes: Uint8Array, at: number): boolean {
+  if (SECOND[bytes[at + 1] as number] !== 1) return false;
   outer: for (const pattern of MARKUP) {
-    if (at + pattern.length > bytes.length) continue;
+    if (at + pattern.length >= bytes.length) continue;
     for (let j = 1; j < pattern.length; j++) {
       // ASCII lower-casing: set bit 0x20 for letters only.
       const b = bytes[at + j] as number;
       const lower = b >= 0x41 && b <= 0x5a ? b | 0x20 : b;
       if (lower !== pattern[j]) continue outer;
     }
-    return true;
+    if (isDelimiter(bytes[at + pattern.length] as number)) return true;
   }
   return false;
 }
@@ -313,11 +404,11 @@ export class MarkupScanner {
       const joined = new Uint8Array(carry.length + Math.min(chunk.length, LONGEST));
       joined.set(carry);
       joined.set(chunk.subarray(0, LONGEST), carry.length);
-      for (let at = joined.indexOf(0x3c); at >= 0 && at < carry.length; at = joined.indexOf(0x3c, at + 1)) {
+      for (let at = indexOfByte(joined, 0x3c); at >= 0 && at < carry.length; at = indexOfByte(joined, 0x3c, at + 1)) {
         if (matchAt(joined, at)) return true;
       }
     }
-    for (let at = chunk.indexOf(0x3c); at >= 0; at = chunk.indexOf(0x3c, at + 1)) {
+    for (let at = indexOfByte(chunk, 0x3c); at >= 0; at = indexOfByte(chunk, 0x3c, at + 1)) {
       if (matchAt(chunk, at)) return true;
     }
     const keep = LONGEST - 1;

@@ -1,6 +1,6 @@
 import { ImageStoreError, isImageStoreError } from './errors.js';
 import { contentDisposition, sanitizeFilename } from './filename.js';
-import { BASE_HEADERS, errorResponse } from './http.js';
+import { BASE_HEADERS, errorResponse, jsonResponse } from './http.js';
 import { isValidKey } from './keys.js';
 import type { LocallyServedStore } from './local.js';
 import type { SignedParams } from './signer.js';
@@ -36,9 +36,9 @@ function matchesEtag(header: string | null, etag: string): boolean {
 export async function serveLocalFile(store: LocallyServedStore, request: Request, key: string): Promise<Response> {
   try {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
-      return errorResponse(new ImageStoreError('INVALID_INPUT', 'method', { publicMessage: 'Method not allowed.' }), {
-        allow: 'GET, HEAD',
-      });
+      // The same 405 the routed handlers give: an Allow header belongs on a 405 (RFC 9110).
+      const body = { error: { code: 'METHOD_NOT_ALLOWED', message: 'Method not allowed.' } };
+      return jsonResponse(405, body, { allow: 'GET, HEAD' });
     }
     if (!isValidKey(key)) throw forbidden();
     const query = new URL(request.url).searchParams;

@@ -30,7 +30,9 @@ function toBase64Url(bytes: Uint8Array): string {
 }
 
 function fromBase64Url(value: string): Uint8Array | undefined {
-  if (!/^[A-Za-z0-9_-]{43}$/.test(value)) return undefined;
+  // 43 characters carry 258 bits for a 256-bit MAC: the last one must leave its two spare
+  // bits zero, so that a signature has one spelling (else `…Y` and `…Z` would both verify).
+  if (!/^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/.test(value)) return undefined;
   const bin = atob(value.replace(/-/g, '+').replace(/_/g, '/'));
   return Uint8Array.from(bin, (c) => c.charCodeAt(0));
 }

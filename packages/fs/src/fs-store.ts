@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
-import { type FileHandle, mkdir, open, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { type FileHandle, lstat, mkdir, open, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import {
   abortableChunks,
@@ -101,11 +101,16 @@ export function createFsStore(options: FsStoreOptions): LocallyServedStore {
   const metaPath = (key: string) => inside(META, `${key}.json`);
 
   async function readSidecar(key: string): Promise<Sidecar | undefined> {
+    let handle: FileHandle | undefined;
     try {
-      return JSON.parse(await readFile(metaPath(key), 'utf8')) as Sidecar;
+      // O_NOFOLLOW: a symlink planted in .meta is no sidecar (ELOOP), like one planted in root.
+      handle = await open(metaPath(key), constants.O_RDONLY | constants.O_NOFOLLOW);
+      return JSON.parse(await handle.readFile('utf8')) as Sidecar;
     } catch (error) {
-      if (isMissing(error)) return undefined;
+      if (isMissing(error) || (error as NodeJS.ErrnoException).code === 'ELOOP') return undefined;
       throw storageError('cannot read metadata', error);
+    } finally {
+      await handle?.close().catch(() => {});
     }
   }
 
@@ -195,7 +200,8 @@ export function createFsStore(options: FsStoreOptions): LocallyServedStore {
     async exists(key) {
       assertValidKey(key);
       try {
-        return (await stat(dataPath(key))).isFile();
+        // lstat: a symlink is not an object, as get (O_NOFOLLOW) agrees.
+        return (await lstat(dataPath(key))).isFile();
       } catch (error) {
         if (isMissing(error)) return false;
         throw storageError('stat failed', error);
@@ -208,7 +214,7 @@ export function createFsStore(options: FsStoreOptions): LocallyServedStore {
       assertValidKey(key);
       let st: Stats;
       try {
-        st = await stat(dataPath(key));
+        st = await lstat(dataPath(key));
       } catch (error) {
         if (isMissing(error)) return undefined;
         throw storageError('stat failed', error);
