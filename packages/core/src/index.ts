@@ -47,7 +47,7 @@ export {
   type LocalUrlOptions,
   type LocalUrls,
 } from './local.js';
-export { type FilePart, type MultipartLimits, openFilePart } from './multipart.js';
+export { type FilePart, type FilePartOptions, type MultipartLimits, openFilePart } from './multipart.js';
 export {
   type AllowedImageType,
   DEFAULT_ALLOWED_TYPES,

@@ -1,6 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createImageHandlers, type HandlerRequest, type ImageHandlerOptions, type ImageHandlers } from '@imgstash/core';
-import { type Request as ExpressRequest, type Response as ExpressResponse, type RequestHandler, Router } from 'express';
+import {
+  type ErrorRequestHandler,
+  type Request as ExpressRequest,
+  type Response as ExpressResponse,
+  type RequestHandler,
+  Router,
+} from 'express';
 
 /** Options for {@link imageRouter}: those of core's `createImageHandlers`. */
 export type ImageRouterOptions = ImageHandlerOptions;
@@ -24,21 +30,39 @@ function toHeaders(req: IncomingMessage): Headers {
   return headers;
 }
 
-/** Adapts a Node request without converting its body to a Web stream. */
+/**
+ * Adapts a Node request without converting its body to a Web stream. The headers and the
+ * abort signal are built on first use: a hot redirect reads neither.
+ */
 export function toHandlerRequest(req: IncomingMessage & { originalUrl?: string }, res: ServerResponse): HandlerRequest {
-  const controller = new AbortController();
-  // The client going away before the response is done aborts the store's put.
-  res.once('close', () => {
-    if (!res.writableFinished) controller.abort(new DOMException('The client disconnected.', 'AbortError'));
-  });
+  let headers: Headers | undefined;
+  let signal: AbortSignal | undefined;
   const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
   return {
     method: req.method ?? 'GET',
     url: ORIGIN + (req.originalUrl ?? req.url ?? '/'),
-    headers: toHeaders(req),
+    get headers() {
+      headers ??= toHeaders(req);
+      return headers;
+    },
     // Returning early must not destroy the socket before the error response is written.
     body: hasBody ? req.iterator({ destroyOnReturn: false }) : null,
-    signal: controller.signal,
+    get signal() {
+      if (!signal) {
+        const controller = new AbortController();
+        const disconnected = () => controller.abort(new DOMException('The client disconnected.', 'AbortError'));
+        // The client going away before the response is done aborts the store's put.
+        if (res.closed) {
+          if (!res.writableFinished) disconnected();
+        } else {
+          res.once('close', () => {
+            if (!res.writableFinished) disconnected();
+          });
+        }
+        signal = controller.signal;
+      }
+      return signal;
+    },
   };
 }
 
@@ -134,5 +158,13 @@ export function imageRouter(options: ImageRouterOptions): ImageRouter {
       adapt((request, req) => handlers.page(request, req.baseUrl)),
     );
   }
+  // Express decodes route params itself and answers a malformed %-escape (`/i/%E0%A4%A`)
+  // with its own HTML 400. Core routes on the raw path and answers JSON (404 for an id),
+  // so hand those requests to it. Only errors raised inside this router reach here.
+  const undecodable: ErrorRequestHandler = (error, req, res, next) => {
+    if (!(error instanceof URIError)) return next(error);
+    adapt((request, r) => handlers.fetch(request, r.baseUrl))(req, res, next);
+  };
+  router.use(undecodable);
   return router;
 }

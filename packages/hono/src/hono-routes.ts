@@ -1,4 +1,4 @@
-import { createImageHandlers, type ImageHandlerOptions, type ImageHandlers } from '@imgstash/core';
+import { createImageHandlers, type HandlerRequest, type ImageHandlerOptions, type ImageHandlers } from '@imgstash/core';
 import { type Context, Hono } from 'hono';
 
 /** Options for {@link imageRoutes}: those of core's `createImageHandlers`. */
@@ -11,6 +11,31 @@ export type ImageRoutes = Hono & { readonly handlers: ImageHandlers };
 function mountOf(c: Context, own: string): string {
   const route = c.req.routePath;
   return route.endsWith(own) ? route.slice(0, route.length - own.length) : '';
+}
+
+/** What @hono/node-server passes as `c.env.incoming`: the Node request (duck-typed, no Node import). */
+interface NodeIncoming {
+  readableDidRead?: boolean;
+  iterator?(options: { destroyOnReturn: boolean }): AsyncIterable<Uint8Array>;
+}
+
+/**
+ * The request to hand to core's upload handler. On @hono/node-server the body is read
+ * from the Node request itself, as `@imgstash/express` does: its Web-stream view copies
+ * every chunk. Elsewhere (Bun, Deno, Workers) it is the Web `Request` as is.
+ */
+function uploadRequest(c: Context): HandlerRequest {
+  const raw = c.req.raw;
+  const incoming = (c.env as { incoming?: NodeIncoming } | undefined)?.incoming;
+  if (typeof incoming?.iterator !== 'function' || incoming.readableDidRead !== false) return raw;
+  return {
+    method: raw.method,
+    url: raw.url,
+    headers: raw.headers,
+    // Returning early must not destroy the socket before the error response is written.
+    body: incoming.iterator({ destroyOnReturn: false }),
+    signal: raw.signal,
+  };
 }
 
 /**
@@ -36,7 +61,7 @@ export function imageRoutes(options: ImageRoutesOptions): ImageRoutes {
   const app = new Hono() as ImageRoutes;
   Object.defineProperty(app, 'handlers', { value: handlers });
 
-  app.all(paths.upload, (c) => handlers.upload(c.req.raw, mountOf(c, paths.upload)));
+  app.all(paths.upload, (c) => handlers.upload(uploadRequest(c), mountOf(c, paths.upload)));
   const imageRoute = `${paths.image}/:id`;
   app.all(imageRoute, (c) => handlers.redirect(c.req.raw, c.req.param('id') ?? '', mountOf(c, imageRoute)));
   if (paths.files !== null) {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import {
   DeleteObjectCommand,
   HeadObjectCommand,
@@ -13,6 +14,7 @@ import {
   assertSize,
   type ImageBody,
   ImageStoreError,
+  iterateBody,
   type NormalizedPutOptions,
   throwIfAborted,
 } from '@imgstash/core';
@@ -25,6 +27,12 @@ export interface PutTarget {
   params: Omit<PutObjectCommandInput, 'Body'>;
   partSize: number;
   queueSize: number;
+  /**
+   * Milliseconds a streamed PutObject may wait on the server (to take the next bytes, or
+   * to answer once it has them all). Time spent waiting on the body's producer (a slow
+   * client) does not count: such a put takes as long as the client takes to send.
+   */
+  stallTimeout: number;
 }
 
 /** What a put stored. */
@@ -64,12 +72,20 @@ class ByteBuffer {
 }
 
 const noop = () => {};
+const QUIET_LOGGER = { trace: noop, debug: noop, info: noop, warn: noop, error: noop };
+
+/** Bodies of a known or expected length above this are streamed in one PutObject, not buffered. */
+export const STREAM_THRESHOLD: number = 1024 * 1024;
+/** The largest object one PutObject may carry. */
+const MAX_PUT_SIZE = 5 * 1024 ** 3;
 
 /**
- * Streams `body` into the bucket. Up to one part is buffered: a body that ends within it
- * goes up with one PutObject (with Content-MD5); a longer one goes up as a multipart upload
- * with at most `queueSize` parts in flight. On abort or failure the multipart upload is
- * aborted and nothing is stored; an error thrown by the body (an `ImageStoreError` from
+ * Streams `body` into the bucket. A body whose `size` is given and above
+ * {@link STREAM_THRESHOLD} goes up as one streamed PutObject, holding about one chunk
+ * (core gives the size of uploads that carry a Content-Length). Otherwise up to one part is buffered: a body that ends within
+ * it goes up with one PutObject (with Content-MD5); a longer one goes up as a multipart
+ * upload with at most `queueSize` parts in flight. On abort or failure nothing is stored
+ * (a multipart upload is aborted); an error thrown by the body (an `ImageStoreError` from
  * core's upload checks, an `AbortError`) propagates unchanged.
  */
 export async function streamPut(target: PutTarget, body: ImageBody, opts: NormalizedPutOptions): Promise<PutResult> {
@@ -78,6 +94,9 @@ export async function streamPut(target: PutTarget, body: ImageBody, opts: Normal
     // Already in memory and contiguous: no copy needed.
     assertSize(opts.size, body.length);
     return putBuffered(target, body, createHash('md5').update(body).digest('base64'));
+  }
+  if (opts.size !== undefined && opts.size > STREAM_THRESHOLD && opts.size <= MAX_PUT_SIZE) {
+    return putStreamed(target, body, opts.size, opts);
   }
   const source = abortableChunks(body, opts.signal)[Symbol.asyncIterator]();
   const head = new ByteBuffer(Math.min(opts.size ?? 64 * 1024, partSize) || 1, partSize);
@@ -110,6 +129,150 @@ async function putBuffered(target: PutTarget, bytes: Uint8Array, contentMd5: str
     return out.ETag ? { size: bytes.length, etag: out.ETag } : { size: bytes.length };
   } catch (error) {
     throw toStoreError(error, 'put');
+  }
+}
+
+/**
+ * Deletes what a failed streamed put may have left: an object at its key written since
+ * the put started (a lax server's partial body, or a body stored before its answer was
+ * lost). An object older than the put was there before it and stays. Resolves whether
+ * the key holds no such object now.
+ */
+async function removeLeftover(target: PutTarget, startedAt: number): Promise<boolean> {
+  const key = { Bucket: target.params.Bucket, Key: target.params.Key };
+  try {
+    const head = await target.client.send(new HeadObjectCommand(key));
+    // LastModified has a resolution of one second.
+    if ((head.LastModified?.getTime() ?? 0) < startedAt - 1000) return true;
+    await target.client.send(new DeleteObjectCommand(key));
+    return true;
+  } catch {
+    // Nothing there (the usual case: S3 stores nothing for an incomplete body), or the
+    // server is unreachable: the put's own error is what the caller needs.
+    return false;
+  }
+}
+
+/** Checks again a little later: a lax server may still be writing the cancelled body. */
+function removeLeftoverLater(target: PutTarget, startedAt: number): void {
+  for (const delay of [100, 1000]) {
+    setTimeout(() => void removeLeftover(target, startedAt), delay).unref?.();
+  }
+}
+
+/**
+ * One PutObject of exactly `length` bytes, streamed from `body` as it arrives. The last
+ * chunk is held back until the body has ended without error and with that length, so a
+ * body that fails late (core's end-of-file checks) never completes the request: it is
+ * cancelled, and S3 stores nothing for a PutObject whose body did not arrive whole.
+ * Some compatible servers (s3rver) keep a cancelled body's bytes as the object: see
+ * {@link removeLeftover}.
+ */
+async function putStreamed(
+  target: PutTarget,
+  body: ImageBody,
+  length: number,
+  opts: NormalizedPutOptions,
+): Promise<PutResult> {
+  throwIfAborted(opts.signal);
+  const startedAt = Date.now();
+  let bodySent = false;
+  // Not abortableChunks: the request below is cancelled by the same signal, which settles
+  // the put at once, without a listener per chunk on the hot path.
+  const source = iterateBody(body);
+  const cancel = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, cancel.signal]) : cancel.signal;
+  // Set when the body fails (or has another length than `size`): that error wins.
+  let sourceError: { error: unknown } | undefined;
+  let sourceDone = false;
+  // One timer for the whole put, pushed back lazily: arming a timer per chunk would cost
+  // more than the chunk's own trip on the hot path.
+  let deadline = Number.POSITIVE_INFINITY;
+  let stall: ReturnType<typeof setTimeout> | undefined;
+  const onStall = () => {
+    const left = deadline - performance.now();
+    if (left > 0) {
+      stall = setTimeout(onStall, Math.min(left, target.stallTimeout));
+      return;
+    }
+    const error = Object.assign(new Error(`[imgstash] [s3] the server stalled for ${target.stallTimeout} ms`), {
+      name: 'TimeoutError',
+    });
+    cancel.abort(error);
+  };
+  const waitOnServer = () => {
+    deadline = performance.now() + target.stallTimeout;
+    stall ??= setTimeout(onStall, target.stallTimeout);
+  };
+  const waitOnBody = () => {
+    deadline = Number.POSITIVE_INFINITY;
+  };
+
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    let received = 0;
+    let held: Uint8Array | undefined;
+    try {
+      for (;;) {
+        waitOnBody();
+        const step = await source.next();
+        if (step.done) break;
+        if (step.value.length === 0) continue;
+        received += step.value.length;
+        if (received > length) assertSize(length, received);
+        if (held) {
+          waitOnServer();
+          bodySent = true;
+          yield held;
+        }
+        held = step.value;
+      }
+      sourceDone = true;
+      assertSize(length, received);
+      throwIfAborted(opts.signal);
+    } catch (error) {
+      sourceError = { error };
+      cancel.abort(error);
+      throw error;
+    }
+    waitOnServer();
+    if (held) yield held;
+    // Until the server answers.
+    waitOnServer();
+  }
+
+  const stream = Readable.from(chunks(), { objectMode: false, highWaterMark: 64 * 1024 });
+  // The SDK pipes the stream without listening for its errors; they are handled above.
+  stream.on('error', noop);
+  // Until the server asks for the body (it answers `Expect: 100-continue` first).
+  waitOnServer();
+  const command = new PutObjectCommand({ ...target.params, Body: stream, ContentLength: length });
+  // The SDK writes a console warning whenever a streamed request fails; this put reports
+  // its failures itself (a refused upload is not a storage problem).
+  command.middlewareStack.add(
+    (next, context) => (args) => {
+      context.logger = QUIET_LOGGER;
+      return next(args);
+    },
+    { step: 'initialize', name: 'imgstashQuietStreamedPut' },
+  );
+  try {
+    const out = await target.client.send(
+      command,
+      // A streamed request lasts as long as the client takes to send: the stall watchdog
+      // above bounds the server's share instead of a total request timeout.
+      { abortSignal: signal, requestTimeout: 0 } as Parameters<S3Client['send']>[1],
+    );
+    return out.ETag ? { size: length, etag: out.ETag } : { size: length };
+  } catch (error) {
+    clearTimeout(stall);
+    if (bodySent && !(await removeLeftover(target, startedAt))) removeLeftoverLater(target, startedAt);
+    if (sourceError) throw sourceError.error;
+    if (opts.signal?.aborted) throw opts.signal.reason ?? error;
+    throw toStoreError(cancel.signal.aborted ? cancel.signal.reason : error, 'put');
+  } finally {
+    clearTimeout(stall);
+    stream.destroy();
+    if (!sourceDone) void source.return?.().catch(noop);
   }
 }
 

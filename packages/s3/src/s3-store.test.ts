@@ -1,7 +1,7 @@
 // The S3 store against a real S3-protocol server (s3rver, started in-process on a free
 // port): the shared contract suite first, then what is particular to S3. How the fixture
 // stands in for the two multipart calls s3rver lacks is explained in
-// ./testing/s3rver-fixture.ts.
+// packages/test-kit/src/s3rver.ts (re-exported by ./testing/s3rver-fixture.ts).
 import { createHash } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
@@ -12,7 +12,6 @@ import { createS3Client, type S3ConnectionOptions } from './s3-client.js';
 import { createS3Store, type S3StoreCommonOptions } from './s3-store.js';
 import {
   BUCKET,
-  CREDENTIALS,
   closedPort,
   type RecordedRequest,
   recordRequests,
@@ -31,13 +30,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-const connection = (extra: S3ConnectionOptions = {}): S3ConnectionOptions => ({
-  endpoint: server.endpoint,
-  region: 'us-east-1',
-  credentials: { ...CREDENTIALS },
-  forcePathStyle: true,
-  ...extra,
-});
+const connection = (extra: S3ConnectionOptions = {}): S3ConnectionOptions => server.connection(extra);
 
 /** A store under its own prefix, so tests sharing the bucket never see each other's objects. */
 function newStore(extra: Partial<S3StoreCommonOptions> = {}): ImageStore {

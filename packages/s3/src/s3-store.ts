@@ -23,7 +23,7 @@ import {
   type StoredObject,
   throwIfAborted,
 } from '@imgstash/core';
-import { createS3Client, type S3ConnectionOptions } from './s3-client.js';
+import { CONNECTION_DEFAULTS, createS3Client, type S3ConnectionOptions } from './s3-client.js';
 import { isMissingObject, toStoreError } from './s3-errors.js';
 import { streamPut } from './s3-put.js';
 
@@ -214,6 +214,9 @@ export function createS3Store(options: S3StoreOptions): ImageStore {
   const partSize = options.partSize ?? DEFAULTS.partSize;
   const queueSize = options.queueSize ?? DEFAULTS.queueSize;
   const client = options.client ?? createS3Client(options as S3StoreConnectionOptions);
+  const stallTimeout =
+    (options.client === undefined ? (options as S3StoreConnectionOptions).requestTimeout : undefined) ??
+    CONNECTION_DEFAULTS.requestTimeout;
   const objectKey = (key: string) => prefix + key;
 
   async function head(key: string, operation: string): Promise<ObjectInfo | undefined> {
@@ -241,7 +244,7 @@ export function createS3Store(options: S3StoreOptions): ImageStore {
         Metadata: metadata,
         ...(opts.cacheControl !== undefined ? { CacheControl: opts.cacheControl } : {}),
       };
-      const result = await streamPut({ client, params, partSize, queueSize }, body, opts);
+      const result = await streamPut({ client, params, partSize, queueSize, stallTimeout }, body, opts);
       const stored: StoredObject = { key, size: result.size, contentType: opts.contentType };
       if (result.etag !== undefined) stored.etag = result.etag;
       return stored;

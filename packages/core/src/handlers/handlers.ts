@@ -114,6 +114,9 @@ interface CachedInfo {
 }
 
 const normalizePath = (path: string) => `/${path.replace(/^\/+|\/+$/g, '')}`;
+// A mount path as adapters pass it ('/' at the root, maybe a trailing slash) → a link prefix:
+// '/' must become '', or links start with '//' and name another host.
+const mountPrefix = (mountPath: string) => mountPath.replace(/\/+$/, '');
 const json404 = () =>
   errorResponse(new ImageStoreError('NOT_FOUND', '[imgstash] no such route', { publicMessage: 'Not found.' }));
 const methodNotAllowed = (allow: string) =>
@@ -131,6 +134,20 @@ function failure(error: unknown, headers: Record<string, string> = {}): Response
     return errorResponse(new ImageStoreError('INVALID_INPUT', '[imgstash] aborted', { cause: error }), headers);
   }
   return internalError();
+}
+
+/**
+ * Runs one store call. Whatever a store throws besides an `ImageStoreError` or an abort
+ * (a third-party store's raw error, a bug in its SDK) is still a failed backend: a 502
+ * STORAGE_ERROR, not a 500, and its message stays in `cause`.
+ */
+async function fromStore<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isImageStoreError(error) || isAbortError(error)) throw error;
+    throw new ImageStoreError('STORAGE_ERROR', '[imgstash] the store failed', { cause: error });
+  }
 }
 
 /**
@@ -181,7 +198,7 @@ export function createImageHandlers(options: ImageHandlerOptions): ImageHandlers
   };
   const pageHtml = (mountPath: string) =>
     renderUploadPage({
-      uploadUrl: mountPath + paths.upload,
+      uploadUrl: mountPrefix(mountPath) + paths.upload,
       fieldName,
       maxBytes: policy.maxBytes,
       allowedTypes: policy.allowedTypes,
@@ -190,15 +207,16 @@ export function createImageHandlers(options: ImageHandlerOptions): ImageHandlers
 
   /** The origin + mount prefix links are built from; '' gives root-relative links. */
   function linkBase(request: HandlerRequest, mountPath: string): string {
-    if (publicBaseUrl !== undefined) return publicBaseUrl + mountPath;
+    const mount = mountPrefix(mountPath);
+    if (publicBaseUrl !== undefined) return publicBaseUrl + mount;
     if (options.trustProxy) {
       const host = request.headers.get('x-forwarded-host')?.split(',')[0]?.trim();
       const proto = request.headers.get('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase();
       if (host && /^[a-z0-9.-]+(:\d{1,5})?$/i.test(host) && (proto === 'http' || proto === 'https')) {
-        return `${proto}://${host}${mountPath}`;
+        return `${proto}://${host}${mount}`;
       }
     }
-    return mountPath;
+    return mount;
   }
 
   async function authorize(request: HandlerRequest, action: 'upload' | 'view'): Promise<void> {
@@ -227,17 +245,26 @@ export function createImageHandlers(options: ImageHandlerOptions): ImageHandlers
           publicMessage: `The file is larger than the limit of ${policy.maxBytes} bytes.`,
         });
       }
-      const part = await openFilePart(request.body, contentType, multipartLimits);
+      const part = await openFilePart(
+        request.body,
+        contentType,
+        multipartLimits,
+        Number.isFinite(declared) ? { contentLength: declared } : {},
+      );
       const image = await prepareImage(part.body, policy, options.sha256 ? { sha256: options.sha256 } : {});
       const id = newId();
       const filename = sanitizeFilename(part.filename);
+      const { expectedSize } = part;
       const putOptions = {
         contentType: image.contentType,
         cacheControl: objectCacheControl,
         ...(filename === undefined ? {} : { filename }),
+        // The file's body throws unless it has exactly this length, so for the store it is
+        // the size: an S3 store streams it through in one request instead of buffering it.
+        ...(expectedSize !== undefined && expectedSize <= policy.maxBytes ? { size: expectedSize } : {}),
         ...(request.signal ? { signal: request.signal } : {}),
       };
-      await store.put(id, image.body, putOptions);
+      await fromStore(() => store.put(id, image.body, putOptions));
       storedId = id;
       const { size, sha256 } = image.digest();
       const url = `${linkBase(request, mountPath)}${paths.image}/${id}`;
@@ -263,13 +290,15 @@ export function createImageHandlers(options: ImageHandlerOptions): ImageHandlers
     const cached = urlCache.get(cacheKey, now);
     if (cached) return { url: cached, until };
     const isSvg = info.contentType === 'image/svg+xml';
-    const url = await store.signedUrl(id, {
-      expiresIn: ttl,
-      signedAt,
-      contentType: info.contentType,
-      // SVG can carry script: never render it inline from the storage origin.
-      ...(isSvg ? { disposition: 'attachment' as const } : {}),
-    });
+    const url = await fromStore(() =>
+      store.signedUrl(id, {
+        expiresIn: ttl,
+        signedAt,
+        contentType: info.contentType,
+        // SVG can carry script: never render it inline from the storage origin.
+        ...(isSvg ? { disposition: 'attachment' as const } : {}),
+      }),
+    );
     urlCache.set(cacheKey, url, signedAt + window * 1000);
     return { url, until };
   }
@@ -283,7 +312,7 @@ export function createImageHandlers(options: ImageHandlerOptions): ImageHandlers
       const now = Date.now();
       let info = infoCache.get(id, now);
       if (!info) {
-        const stat = await store.stat(id);
+        const stat = await fromStore(() => store.stat(id));
         if (!stat) return json404();
         info = { contentType: stat.contentType };
         // Ids are immutable: a positive answer stays true until deleted.

@@ -1,4 +1,4 @@
-// s3rver ships no types; this is the part the tests use.
+// s3rver ships no types; this is the part the test harness (./s3rver.ts) uses.
 declare module '@20minutes/s3rver' {
   import type { AddressInfo } from 'node:net';
 
