@@ -23,6 +23,7 @@ export {
   type ImageHandlerOptions,
   type ImageHandlers,
   type ImageRoutePaths,
+  type RedirectTarget,
   renderUploadPage,
   type UploadedImage,
   type UploadPageOptions,

@@ -68,15 +68,18 @@ export function toHandlerRequest(req: IncomingMessage & { originalUrl?: string }
 
 /** Writes a Web `Response` to a Node response, streaming its body with back-pressure. */
 export async function sendResponse(req: IncomingMessage, res: ServerResponse, response: Response): Promise<void> {
-  res.statusCode = response.status;
+  // One writeHead with the headers as a flat list: no per-header setHeader bookkeeping,
+  // which is most of what a hot redirect costs here.
+  const headers: string[] = [];
   response.headers.forEach((value, name) => {
-    res.setHeader(name, value);
+    headers.push(name, value);
   });
   // An unread request body (a refused upload) would otherwise be read to its end by
   // Node to keep the connection alive; closing it is cheaper and stops the client.
-  if (!req.complete && req.method !== 'GET' && req.method !== 'HEAD') res.setHeader('connection', 'close');
+  if (!req.complete && req.method !== 'GET' && req.method !== 'HEAD') headers.push('connection', 'close');
+  res.writeHead(response.status, headers);
   if (!response.body || req.method === 'HEAD') {
-    await response.body?.cancel();
+    if (response.body) await response.body.cancel();
     res.end();
     return;
   }
@@ -132,9 +135,15 @@ export function imageRouter(options: ImageRouterOptions): ImageRouter {
   const adapt =
     (run: (request: HandlerRequest, req: ExpressRequest) => Promise<Response> | Response): RequestHandler =>
     (req: ExpressRequest, res: ExpressResponse, next) => {
-      Promise.resolve()
-        .then(() => run(toHandlerRequest(req, res), req))
-        .then((response) => sendResponse(req, res, response))
+      let response: Promise<Response> | Response;
+      try {
+        response = run(toHandlerRequest(req, res), req);
+      } catch (error) {
+        next(error);
+        return;
+      }
+      Promise.resolve(response)
+        .then((r) => sendResponse(req, res, r))
         .catch(next);
     };
 
@@ -142,10 +151,18 @@ export function imageRouter(options: ImageRouterOptions): ImageRouter {
     paths.upload,
     adapt((request, req) => handlers.upload(request, req.baseUrl)),
   );
-  router.all(
-    `${paths.image}/:id`,
-    adapt((request, req) => handlers.redirect(request, String(req.params.id), req.baseUrl)),
-  );
+  // The hot path: a cached redirect is written straight to the Node response.
+  router.all(`${paths.image}/:id`, (req: ExpressRequest, res: ExpressResponse, next) => {
+    handlers
+      .redirectTarget(toHandlerRequest(req, res), String(req.params.id), req.baseUrl)
+      .then((target) => {
+        if (target instanceof Response) return sendResponse(req, res, target);
+        const headers: string[] = [];
+        for (const name in target.headers) headers.push(name, target.headers[name] as string);
+        res.writeHead(target.status, headers).end();
+      })
+      .catch(next);
+  });
   if (paths.files !== null) {
     router.all(
       `${paths.files}/:key`,

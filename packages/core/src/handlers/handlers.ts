@@ -91,6 +91,13 @@ export interface ImageHandlerOptions {
   title?: string;
 }
 
+/** A redirect to send, as plain data: see {@link ImageHandlers.redirectTarget}. */
+export interface RedirectTarget {
+  status: 302;
+  /** `location`, `cache-control`, `x-content-type-options`, `referrer-policy`. */
+  headers: Record<string, string>;
+}
+
 /** The routes, framework-free: each takes a request and resolves a Web `Response`. */
 export interface ImageHandlers {
   /** Routes any request to the handlers below, or answers a JSON 404/405. */
@@ -99,6 +106,12 @@ export interface ImageHandlers {
   upload(request: HandlerRequest, mountPath?: string): Promise<Response>;
   /** `GET|HEAD /i/:id`. */
   redirect(request: HandlerRequest, id: string, mountPath?: string): Promise<Response>;
+  /**
+   * `redirect` for adapters that write to a Node response themselves: the 302 as plain
+   * data, or the (error) `Response` to send instead. A hot redirect then builds no Web
+   * `Response`, which is a good part of its cost on Node.
+   */
+  redirectTarget(request: HandlerRequest, id: string, mountPath?: string): Promise<RedirectTarget | Response>;
   /** `GET|HEAD /files/:key` (memory and fs stores). */
   serve(request: HandlerRequest, key: string): Promise<Response>;
   /** `GET /`: the upload page. */
@@ -303,7 +316,11 @@ export function createImageHandlers(options: ImageHandlerOptions): ImageHandlers
     return { url, until };
   }
 
-  async function redirect(request: HandlerRequest, id: string, mountPath = ''): Promise<Response> {
+  async function redirectTarget(
+    request: HandlerRequest,
+    id: string,
+    mountPath = '',
+  ): Promise<RedirectTarget | Response> {
     if (request.method !== 'GET' && request.method !== 'HEAD') return methodNotAllowed('GET, HEAD');
     // A malformed id cannot exist: answer without touching storage.
     if (!isValidId(id, idLength)) return json404();
@@ -322,7 +339,7 @@ export function createImageHandlers(options: ImageHandlerOptions): ImageHandlers
       const location = url.startsWith('/') ? linkBase(request, mountPath) + url : url;
       // Caches must drop the redirect well before the signed URL dies.
       const maxAge = Math.max(0, Math.floor(((until - now) / 1000) * 0.9) - 5);
-      return new Response(null, {
+      return {
         status: 302,
         headers: {
           location,
@@ -330,10 +347,15 @@ export function createImageHandlers(options: ImageHandlerOptions): ImageHandlers
           'x-content-type-options': 'nosniff',
           'referrer-policy': 'no-referrer',
         },
-      });
+      };
     } catch (error) {
       return failure(error);
     }
+  }
+
+  async function redirect(request: HandlerRequest, id: string, mountPath = ''): Promise<Response> {
+    const target = await redirectTarget(request, id, mountPath);
+    return target instanceof Response ? target : new Response(null, target);
   }
 
   async function serve(request: HandlerRequest, key: string): Promise<Response> {
@@ -381,6 +403,7 @@ export function createImageHandlers(options: ImageHandlerOptions): ImageHandlers
     fetch: route,
     upload,
     redirect,
+    redirectTarget,
     serve,
     page,
     invalidate(id) {

@@ -5,6 +5,7 @@ export {
   type ImageHandlerOptions,
   type ImageHandlers,
   type ImageRoutePaths,
+  type RedirectTarget,
   type UploadedImage,
 } from './handlers.js';
 export { renderUploadPage, type UploadPageOptions } from './page.js';
