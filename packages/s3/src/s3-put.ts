@@ -240,7 +240,9 @@ async function putStreamed(
     waitOnServer();
   }
 
-  const stream = Readable.from(chunks(), { objectMode: false, highWaterMark: 64 * 1024 });
+  // No read-ahead: the stream pulls the next chunk only once the request has taken the last
+  // one, so each upload holds one chunk here rather than two.
+  const stream = Readable.from(chunks(), { objectMode: false, highWaterMark: 1 });
   // The SDK pipes the stream without listening for its errors; they are handled above.
   stream.on('error', noop);
   // Until the server asks for the body (it answers `Expect: 100-continue` first).
