@@ -6,6 +6,7 @@ import {
   concatBytes,
   jpegWithXmp,
   losslessWebp,
+  noise,
   noisyJpeg,
   pngWithText,
   progressiveJpeg,
@@ -198,7 +199,17 @@ describe('createStructureCheck refuses smuggled and broken bytes', () => {
 });
 
 describe('MarkupScanner', () => {
-  const TAGS = ['<script>', '<html>', '<svg ', '<iframe ', '<body>', '<!doctype html>', '<object ', '<embed '];
+  const TAGS = [
+    '<script>',
+    '<html>',
+    '<svg onload=alert(1)>',
+    '<img src=x onerror=alert(1)>',
+    '<iframe ',
+    '<body>',
+    '<!doctype html>',
+    '<object ',
+    '<embed ',
+  ];
   const image = FIXTURES.png.bytes;
 
   it.each(TAGS)('finds %s inside image bytes', (tag) => {
@@ -252,6 +263,33 @@ describe('MarkupScanner', () => {
     expect(text).toContain('<?xpacket');
     expect(scan([jpeg])).toBe(false);
     expect(scan(splitEvery(jpeg, 1))).toBe(false);
+  });
+
+  it('finds any tag with an event-handler attribute, however it is separated', () => {
+    for (const attack of [
+      '<animate onbegin=alert(1) attributeName=x dur=1s>',
+      '<details open ontoggle=alert(1)>',
+      '<a href="#"onclick="x()">',
+      "<p title='x'onmouseover='x()'>",
+      '<input autofocus onfocus = alert(1)>',
+      '<VIDEO><SOURCE ONERROR=alert(1)>',
+    ]) {
+      expect(scan([concatBytes(image, bytesOf(attack), image)]), attack).toBe(true);
+      expect(scan(splitEvery(concatBytes(image.subarray(0, 40), bytesOf(attack)), 7)), attack).toBe(true);
+    }
+  });
+
+  it('does not flag a bare <svg or attributes that only begin with "on"', () => {
+    // An <svg> runs nothing without a script or a handler; as four bytes it is also what
+    // compressed data produces by chance.
+    expect(scan([concatBytes(image, bytesOf('<svg '), image)])).toBe(false);
+    expect(scan([bytesOf('<x:xmpmeta xmlns:x="adobe:ns:meta/" one="1" on="2" only=3>')])).toBe(false);
+    expect(scan([bytesOf('<p>click on the onion soup= button</p>')])).toBe(false);
+  });
+
+  it('finds nothing in 64 MiB of random bytes', () => {
+    const random = noise(64 * 1024 * 1024, 2026);
+    expect(scan(splitEvery(random, 64 * 1024))).toBe(false);
   });
 
   it('does not flag tag names that only begin like a dangerous one', () => {

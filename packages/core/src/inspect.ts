@@ -356,27 +356,57 @@ export function createStructureCheck(type: RasterImageType): StructureCheck {
   }
 }
 
-// Markup that makes a file dangerous if a browser ever renders it as a document.
-// XMP metadata (`<x:xmpmeta`, `<rdf:`) is legitimate inside images and does not match.
-const MARKUP = ['<script', '<html', '<svg', '<iframe', '<body', '<!doctype', '<object', '<embed'].map((s) =>
+// Markup that makes a file dangerous if a browser ever renders it as a document: tags that
+// run or embed something by themselves, and any tag with an event-handler attribute
+// (`<img src=x onerror=…>`, `<svg/onload=…>`, `<animate onbegin=…>`). A bare `<svg` is not
+// on the list: without a script or a handler it runs nothing, and as four bytes it turns up
+// by chance in compressed image data about once per 17 GB (once in ~1,700 uploads of
+// 10 MiB). XMP metadata (`<x:xmpmeta`, `<rdf:`) is legitimate inside images and does not match.
+const MARKUP = ['<script', '<html', '<iframe', '<body', '<!doctype', '<object', '<embed'].map((s) =>
   Uint8Array.from(s, (c) => c.charCodeAt(0)),
 );
 // A tag name ends at whitespace, `/` or `>` (HTML tokenizer and XML alike). Requiring one
-// ignores `<svgx` and cuts false positives in compressed data: a bare `<svg` turns up by
-// chance about once per 500 MB of compressed data, with the delimiter once per 17 GB.
+// ignores `<scripts` and cuts false positives in compressed data.
 const isDelimiter = (b: number) => b === 0x20 || b === 0x2f || b === 0x3e || (b >= 0x09 && b <= 0x0d);
-const LONGEST = Math.max(...MARKUP.map((m) => m.length)) + 1;
+/** Bytes a tag's text may hold: printable ASCII and whitespace. */
+const isTagText = (b: number) => (b >= 0x20 && b <= 0x7e) || (b >= 0x09 && b <= 0x0d);
+/** How far past `<` an event-handler attribute is looked for. */
+const HANDLER_WINDOW = 256;
+const LONGEST = Math.max(HANDLER_WINDOW, ...MARKUP.map((m) => m.length)) + 1;
+
+/**
+ * Whether the tag opening at `at` (`<` and a letter) has an `on…=` attribute: a separator
+ * (whitespace, `/` or a quote), `on`, at least three letters, optional whitespace, `=`;
+ * within {@link HANDLER_WINDOW} bytes of tag text and before the tag's `>`.
+ */
+function hasHandler(bytes: Uint8Array, at: number): boolean {
+  const end = Math.min(bytes.length, at + HANDLER_WINDOW);
+  for (let i = at + 2; i < end; i++) {
+    const b = bytes[i] as number;
+    if (b === 0x3e || b === 0x3c || !isTagText(b)) return false;
+    if (!(b === 0x2f || b === 0x22 || b === 0x27 || b === 0x20 || (b >= 0x09 && b <= 0x0d))) continue;
+    if (((bytes[i + 1] as number) | 0x20) !== 0x6f || ((bytes[i + 2] as number) | 0x20) !== 0x6e) continue;
+    let j = i + 3;
+    while (j < end && isLetter(bytes[j] as number)) j++;
+    if (j - (i + 3) < 3) continue;
+    while (j < end && ((bytes[j] as number) === 0x20 || ((bytes[j] as number) >= 0x09 && (bytes[j] as number) <= 0x0d)))
+      j++;
+    if (j < end && bytes[j] === 0x3d) return true;
+  }
+  return false;
+}
 
 // The bytes that may follow `<` in a pattern, either case: most `<` in image data fail here.
 const SECOND = new Uint8Array(256);
-for (const pattern of MARKUP) {
-  const c = pattern[1] as number;
+for (let c = 0x41; c <= 0x5a; c++) {
   SECOND[c] = 1;
-  if (c >= 0x61 && c <= 0x7a) SECOND[c & ~0x20] = 1;
+  SECOND[c | 0x20] = 1;
 }
+SECOND[0x21] = 1; // `<!doctype`
 
 function matchAt(bytes: Uint8Array, at: number): boolean {
-  if (SECOND[bytes[at + 1] as number] !== 1) return false;
+  const second = bytes[at + 1] as number;
+  if (SECOND[second] !== 1) return false;
   outer: for (const pattern of MARKUP) {
     if (at + pattern.length >= bytes.length) continue;
     for (let j = 1; j < pattern.length; j++) {
@@ -387,7 +417,7 @@ function matchAt(bytes: Uint8Array, at: number): boolean {
     }
     if (isDelimiter(bytes[at + pattern.length] as number)) return true;
   }
-  return false;
+  return isLetter(second) && hasHandler(bytes, at);
 }
 
 /**

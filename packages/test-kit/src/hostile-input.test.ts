@@ -241,6 +241,10 @@ const pngWithScriptText = withChunkBeforeIend(
   PNG,
   pngChunk('tEXt', Buffer.from('Comment\0<script>alert(1)</script>', 'latin1')),
 );
+const pngWithHandlerText = withChunkBeforeIend(
+  PNG,
+  pngChunk('tEXt', Buffer.from('Comment\0<img src=x onerror=alert(document.domain)>', 'latin1')),
+);
 const asPng = (body: Uint8Array | string) => form([filePart({ body })]);
 
 const CONTENT: RefusalCase[] = [
@@ -263,6 +267,12 @@ const CONTENT: RefusalCase[] = [
     status: 415,
     code: 'UNSUPPORTED_MEDIA_TYPE',
     send: asPng(pngWithScriptText),
+  },
+  {
+    what: 'a valid PNG with <img onerror=…> in a tEXt chunk',
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    send: asPng(pngWithHandlerText),
   },
   {
     what: 'a real JPEG cut in half',
