@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { serve } from '@hono/node-server';
+import { jsonClientErrors } from '@imgstash/core';
 import { createFsStore } from '@imgstash/fs';
 import { imageRoutes } from '@imgstash/hono';
 import { hasS3Env, s3StoreFromEnv } from '@imgstash/s3';
@@ -26,6 +27,9 @@ const server = serve(
     console.log(`imgstash (hono) listening on ${publicBaseUrl}/ (storage: ${hasS3Env(env) ? 's3' : dataDir})`);
   },
 );
+
+// Requests Node's parser refuses (a bad Content-Length, oversized headers) get JSON too.
+jsonClientErrors(server);
 
 const shutdown = (signal) => {
   console.log(`${signal} received, closing`);

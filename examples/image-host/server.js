@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { jsonClientErrors } from '@imgstash/core';
 import { imageRouter } from '@imgstash/express';
 import { createFsStore } from '@imgstash/fs';
 import { hasS3Env, s3StoreFromEnv } from '@imgstash/s3';
@@ -50,7 +51,8 @@ export async function start(env = process.env) {
   const port = Number(env.PORT ?? 3000);
   const host = env.HOST ?? '127.0.0.1';
   const { store, label } = storeFromEnv(env);
-  const server = createServer();
+  // Requests Node's parser refuses (a bad Content-Length, oversized headers) get JSON too.
+  const server = jsonClientErrors(createServer());
   await new Promise((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(port, host, resolveListen);

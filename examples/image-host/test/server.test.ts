@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { FIXTURES } from '@imgstash/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUCKET, CREDENTIALS, startS3rver, type TestServer } from '../../../packages/s3/src/testing/s3rver-fixture.js';
+import { rawRequest } from '../../../packages/test-kit/src/raw-http.js';
 import { runExample, uploadAndFollow } from './run-example.js';
 
 const EXAMPLE = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -44,6 +45,18 @@ describe('examples/image-host on local disk', () => {
     expect(followed.headers.get('content-type')).toBe('image/jpeg');
     expect(bytes).toEqual(FIXTURES.jpeg.bytes);
     expect(readdirSync(dataDir)).toContain(body.id);
+  });
+
+  it("answers a request Node's parser refuses (a non-numeric Content-Length) with JSON, and keeps serving", async () => {
+    const { port } = new URL(running.url);
+    const res = await rawRequest(
+      Number(port),
+      'POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Type: image/png\r\nContent-Length: 12ab\r\n\r\nxx',
+    );
+    expect(res.status).toBe(400);
+    expect(res.header('content-type')).toMatch(/^application\/json/);
+    expect(res.json<{ error: { code: string } }>().error.code).toBe('INVALID_INPUT');
+    expect((await fetch(running.url)).status).toBe(200);
   });
 
   it('keeps its links valid across a restart, with the secret it kept in the data directory', async () => {

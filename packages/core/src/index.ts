@@ -1,4 +1,5 @@
 export { abortableChunks, bodyChunks, iterateBody, readAll, throwIfAborted } from './body.js';
+export { type ClientErrorSocket, type ClientErrorSource, jsonClientErrors } from './client-errors.js';
 export {
   IMAGE_STORE_ERROR_CODES,
   ImageStoreError,
