@@ -1,16 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
-  animatedGif,
-  avifImage,
   bytesOf,
   concatBytes,
   jpegWithXmp,
-  losslessWebp,
   noise,
-  noisyJpeg,
   pngWithText,
-  progressiveJpeg,
   randomSplits,
+  realImageVariants,
   splitEvery,
 } from '../test-helpers/images.js';
 import { createStructureCheck, MarkupScanner } from './inspect.js';
@@ -34,17 +30,7 @@ function scan(chunks: Uint8Array[]): boolean {
 
 const fixtures = Object.entries(FIXTURES).map(([name, f]) => [name, f.type as RasterImageType, f.bytes] as const);
 
-async function variants(): Promise<(readonly [string, RasterImageType, Uint8Array])[]> {
-  return [
-    ['a 1200×900 baseline JPEG', 'image/jpeg', await noisyJpeg()],
-    ['a progressive JPEG', 'image/jpeg', await progressiveJpeg()],
-    ['a JPEG with XMP', 'image/jpeg', await jpegWithXmp()],
-    ['an animated GIF', 'image/gif', await animatedGif()],
-    ['a PNG with a tEXt chunk', 'image/png', await pngWithText('Comment', 'made by imgstash')],
-    ['a lossless WebP', 'image/webp', await losslessWebp()],
-    ['an AVIF', 'image/avif', await avifImage()],
-  ];
-}
+const variants = realImageVariants;
 
 describe('createStructureCheck accepts real images', () => {
   it.each(fixtures)('accepts the %s fixture fed whole', (_name, type, bytes) => {

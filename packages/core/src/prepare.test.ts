@@ -2,17 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../memory/src/index.js';
 import {
   animatedGif,
-  avifImage,
   bytesOf,
   collect,
   concatBytes,
-  jpegWithXmp,
-  losslessWebp,
   noise,
   noisyJpeg,
   pngWithText,
   progressiveJpeg,
   randomSplits,
+  realImageVariants,
   repeatChunks,
   sha256Hex,
   splitEvery,
@@ -49,13 +47,7 @@ async function drain(image: PreparedImage): Promise<{ bytes: Uint8Array; error: 
 async function variants(): Promise<[string, string, Uint8Array][]> {
   return [
     ...Object.entries(FIXTURES).map(([n, f]): [string, string, Uint8Array] => [`the ${n} fixture`, f.type, f.bytes]),
-    ['a 1200×900 JPEG', 'image/jpeg', await noisyJpeg()],
-    ['a progressive JPEG', 'image/jpeg', await progressiveJpeg()],
-    ['a JPEG with XMP', 'image/jpeg', await jpegWithXmp()],
-    ['an animated GIF', 'image/gif', await animatedGif()],
-    ['a PNG with tEXt', 'image/png', await pngWithText('Title', 'holiday')],
-    ['a lossless WebP', 'image/webp', await losslessWebp()],
-    ['an AVIF', 'image/avif', await avifImage()],
+    ...(await realImageVariants()),
   ];
 }
 

@@ -245,3 +245,18 @@ export function withChunkAfterIhdr(png: Uint8Array, chunk: Uint8Array): Uint8Arr
 export async function pngWithText(keyword: string, text: string): Promise<Uint8Array> {
   return withChunkAfterIhdr(await noisyPng(), pngChunk('tEXt', bytesOf(`${keyword}\0${text}`)));
 }
+
+/** Real images beyond the fixtures, each as `[description, type, bytes]`: the shapes the checks must pass. */
+export async function realImageVariants(): Promise<
+  [string, 'image/jpeg' | 'image/gif' | 'image/png' | 'image/webp' | 'image/avif', Uint8Array][]
+> {
+  return [
+    ['a 1200×900 baseline JPEG', 'image/jpeg', await noisyJpeg()],
+    ['a progressive JPEG', 'image/jpeg', await progressiveJpeg()],
+    ['a JPEG with XMP', 'image/jpeg', await jpegWithXmp()],
+    ['an animated GIF', 'image/gif', await animatedGif()],
+    ['a PNG with a tEXt chunk', 'image/png', await pngWithText('Comment', 'made by imgstash')],
+    ['a lossless WebP', 'image/webp', await losslessWebp()],
+    ['an AVIF', 'image/avif', await avifImage()],
+  ];
+}
