@@ -61,7 +61,7 @@ export function renderUploadPage(options: UploadPageOptions): { html: string; no
 <body>
 <main>
   <h1>${escapeHtml(options.title)}</h1>
-  <p class="hint">Upload an image (${escapeHtml(kinds)}, up to ${mb} MB) and get a link to share.</p>
+  <p class="hint">Upload an image (${escapeHtml(kinds)}, up to ${mb} MiB) and get a link to share.</p>
   <label id="drop" for="file">Drop an image here, or choose one
     <input id="file" type="file" name="${escapeHtml(options.fieldName)}" accept="${escapeHtml(options.allowedTypes.join(','))}">
   </label>
@@ -94,7 +94,7 @@ export function renderUploadPage(options: UploadPageOptions): { html: string; no
     if (!file) return;
     if (file.size === 0) return showError('That file is empty.');
     if (file.size > config.maxBytes) {
-      return showError('That file is too large: the limit is ' + (config.maxBytes / 1048576).toFixed(1) + ' MB.');
+      return showError('That file is too large: the limit is ' + (config.maxBytes / 1048576).toFixed(1) + ' MiB.');
     }
     const form = new FormData();
     form.append(config.fieldName, file, file.name);
