@@ -196,6 +196,30 @@ describe('createS3Store on a real S3 server', () => {
     expect(await bytesOf(object?.body as ReadableStream<Uint8Array>)).toEqual(FIXTURES.png.bytes);
   });
 
+  it("stores the filename as the object's Content-Disposition, served by a plain signed GET", async () => {
+    const store = newStore();
+    const filename = 'Фото 🐱.png';
+    await store.put('saved', FIXTURES.png.bytes, { contentType: 'image/png', filename });
+    await store.put('plain', FIXTURES.png.bytes, { contentType: 'image/png' });
+    const named = await fetch(await store.signedUrl('saved'));
+    expect(named.status).toBe(200);
+    expect(named.headers.get('content-disposition')).toBe(contentDisposition('inline', filename));
+    expect(new Uint8Array(await named.arrayBuffer())).toEqual(FIXTURES.png.bytes);
+    const plain = await fetch(await store.signedUrl('plain'));
+    expect(plain.headers.get('content-disposition')).toBeNull();
+    await plain.arrayBuffer();
+  });
+
+  it('stores SVG as an attachment, even when signed without a disposition', async () => {
+    const store = newStore();
+    const svg = new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg"/>');
+    await store.put('drawing', svg, { contentType: 'image/svg+xml' });
+    const res = await fetch(await store.signedUrl('drawing'));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-disposition')).toBe('attachment');
+    await res.arrayBuffer();
+  });
+
   it('refuses invalid keys before sending any request', async () => {
     const { store, requests } = recordedStore();
     for (const key of ['../x', 'a/b', '']) {

@@ -243,6 +243,16 @@ export function createS3Store(options: S3StoreOptions): ImageStore {
         ContentType: opts.contentType,
         Metadata: metadata,
         ...(opts.cacheControl !== undefined ? { CacheControl: opts.cacheControl } : {}),
+        // Served with every GET, so a saved image keeps its name, as from the local stores.
+        // SVG is stored as an attachment: it must never render inline from the bucket.
+        ...(opts.filename !== undefined || opts.contentType === 'image/svg+xml'
+          ? {
+              ContentDisposition: contentDisposition(
+                opts.contentType === 'image/svg+xml' ? 'attachment' : 'inline',
+                opts.filename,
+              ),
+            }
+          : {}),
       };
       const result = await streamPut({ client, params, partSize, queueSize, stallTimeout }, body, opts);
       const stored: StoredObject = { key, size: result.size, contentType: opts.contentType };
