@@ -1,0 +1,48 @@
+// The Hono routes, core and the memory store on Bun and Deno, not only Node: each runtime
+// (installed from npm as test-kit devDependencies) runs runtime-probe.mjs, which uploads a
+// real PNG with a Unicode name, follows the redirect to the signed /files link, and sends an
+// HTML file declared as PNG, all through `app.request()`.
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { FIXTURES } from '@imgstash/core/testing';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = (name: string) => join(root, 'node_modules', '.bin', name);
+
+const RUNTIMES = [
+  { name: 'bun', command: bin('bun'), args: ['src/runtime-probe.mjs'] },
+  // Deno resolves the bare imports from node_modules, as package.json is there.
+  { name: 'deno', command: bin('deno'), args: ['run', '--allow-read', '--allow-env', 'src/runtime-probe.mjs'] },
+];
+
+describe.each(RUNTIMES)('on $name', ({ name, command, args }) => {
+  it('uploads, redirects to a signed link that serves the same bytes, and refuses HTML', async () => {
+    const { stdout } = await run(command, args, {
+      cwd: root,
+      timeout: 60_000,
+      env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' },
+    });
+    const seen = JSON.parse(stdout.trim().split('\n').pop() as string);
+    expect(seen).toMatchObject({
+      runtime: name,
+      upload: 201,
+      sha256: createHash('sha256').update(FIXTURES.png.bytes).digest('hex'),
+      filename: 'café 🌅.png',
+      redirect: 302,
+      file: 200,
+      contentType: 'image/png',
+      identical: true,
+      refused: 415,
+      refusedCode: 'UNSUPPORTED_MEDIA_TYPE',
+    });
+    expect(seen.location).toMatch(
+      /^http:\/\/probe\.invalid\/files\/[A-Za-z0-9_-]{21}\?expires=\d+&sig=[A-Za-z0-9_-]{43}$/,
+    );
+    expect(seen.disposition).toBe('inline; filename="caf_ __.png"; filename*=UTF-8\'\'caf%C3%A9%20%F0%9F%8C%85.png');
+  }, 90_000);
+});
