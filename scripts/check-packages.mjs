@@ -31,6 +31,18 @@ for (const { cwd, name } of packages) {
     console.error(`✗ ${name}: packed package.json still has a workspace: range`);
     failed++;
   }
+  // Core runs on every runtime: its bundles must not import Node built-ins (it may only ask
+  // for node:crypto at run time, through process.getBuiltinModule, where that exists).
+  if (name === '@imgstash/core') {
+    for (const file of ['index.js', 'index.cjs', 'testing.js', 'testing.cjs']) {
+      const code = run('tar', ['-xOzf', tarball, `package/dist/${file}`], packs);
+      if (/\bfrom\s*["']node:|\bimport\s*\(\s*["']node:|\brequire\(\s*["']node:/.test(code)) {
+        console.error(`✗ ${name}: dist/${file} imports a node: built-in`);
+        failed++;
+      }
+    }
+    console.log(`✓ ${name} imports no node: built-ins`);
+  }
   for (const [tool, args] of [
     ['publint', ['run', tarball, '--strict']],
     ['attw', [tarball, '--profile', 'node16', '--format', 'table-flipped']],
