@@ -6,6 +6,7 @@
 // { type: 'result', latencies, wallMs, failures, baseline, peak, growth }.
 import { readFile } from 'node:fs/promises';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { closedLoop } from './closed-loop.mjs';
 import { BUCKET, CREDENTIALS, REGION } from './config.mjs';
 import { createRssMonitor } from './rss-monitor.mjs';
 
@@ -30,24 +31,15 @@ await put(bytes.subarray(0, 64 * 1024));
 
 async function run({ concurrency, rounds }) {
   monitor.mark();
-  const latencies = [];
-  const failures = [];
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (let i = 0; i < rounds; i++) {
-        const t = performance.now();
-        try {
-          await put(bytes);
-          latencies.push(performance.now() - t);
-        } catch (error) {
-          failures.push({ status: error?.$metadata?.httpStatusCode, json: { error: String(error) } });
-        }
-      }
-    }),
-  );
-  const wallMs = performance.now() - started;
-  return { latencies, wallMs, failures, ...monitor.measure() };
+  const load = await closedLoop({ concurrency, rounds }, async () => {
+    try {
+      await put(bytes);
+      return { ok: true };
+    } catch (error) {
+      return { status: error?.$metadata?.httpStatusCode, json: { error: String(error) } };
+    }
+  });
+  return { ...load, ...monitor.measure() };
 }
 
 process.on('message', (message) => {

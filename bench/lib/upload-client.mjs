@@ -1,5 +1,6 @@
 // The upload load: real multipart/form-data bodies over keep-alive connections.
 import { Agent, request } from 'node:http';
+import { closedLoop } from './closed-loop.mjs';
 
 /** A multipart/form-data body with one file part named `file`, as browsers send it. */
 export function multipartBody(bytes, filename = 'noise.png', contentType = 'image/png') {
@@ -50,19 +51,12 @@ export function post(url, form, agent) {
  */
 export async function uploadLoad(url, form, { concurrency, rounds }) {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-  const latencies = [];
-  const failures = [];
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (let i = 0; i < rounds; i++) {
-        const r = await post(url, form, agent);
-        if (r.status >= 200 && r.status < 300) latencies.push(r.ms);
-        else failures.push(r);
-      }
-    }),
-  );
-  const wallMs = performance.now() - started;
-  agent.destroy();
-  return { latencies, wallMs, failures };
+  try {
+    return await closedLoop({ concurrency, rounds }, async () => {
+      const r = await post(url, form, agent);
+      return r.status >= 200 && r.status < 300 ? { ok: true } : r;
+    });
+  } finally {
+    agent.destroy();
+  }
 }
