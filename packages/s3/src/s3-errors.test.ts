@@ -20,6 +20,7 @@ import { describe, expect, it } from 'vitest';
 import { createS3Client } from './s3-client.js';
 import { CREDENTIALS_MESSAGE, toStoreError } from './s3-errors.js';
 import { createS3Store } from './s3-store.js';
+import { caught } from './testing/caught.js';
 
 const MiB = 1024 * 1024;
 const SDK_TEXT = 'bucket secret-bucket at https://internal.example.com is unhappy';
@@ -38,15 +39,6 @@ function setup() {
   const mock = mockClient(client);
   const store = createS3Store({ bucket: 'secret-bucket', client });
   return { client, mock, store };
-}
-
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
 }
 
 /** A lazily generated body of `total` bytes that counts what was read from it. */

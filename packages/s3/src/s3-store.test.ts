@@ -10,6 +10,7 @@ import { describeImageStore, FIXTURES, patternStream } from '@imgstash/core/test
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client, type S3ConnectionOptions } from './s3-client.js';
 import { createS3Store, type S3StoreCommonOptions } from './s3-store.js';
+import { caught } from './testing/caught.js';
 import {
   BUCKET,
   closedPort,
@@ -44,15 +45,6 @@ function recordedStore(extra: Partial<S3StoreCommonOptions> = {}, conn: S3Connec
   const store = createS3Store({ bucket: BUCKET, prefix: `t${++tests}/`, client, ...extra });
   const sent = (command: string) => requests.filter((r) => r.command === command);
   return { store, client, requests, sent };
-}
-
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
 }
 
 async function bytesOf(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {

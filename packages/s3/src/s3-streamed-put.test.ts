@@ -8,6 +8,7 @@ import type { ImageStore, ImageStoreError } from '@imgstash/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client, type S3ConnectionOptions } from './s3-client.js';
 import { createS3Store } from './s3-store.js';
+import { caught } from './testing/caught.js';
 import { BUCKET, recordRequests, startS3rver, type TestServer } from './testing/s3rver-fixture.js';
 
 const KiB = 1024;
@@ -59,15 +60,6 @@ async function* chunksOf(data: Uint8Array, end: () => void = () => {}, pause = 0
     yield data.subarray(at, at + 64 * KiB);
   }
   end();
-}
-
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
 }
 
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
