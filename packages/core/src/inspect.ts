@@ -367,9 +367,11 @@ const MARKUP = ['<script', '<html', '<iframe', '<body', '<!doctype', '<object', 
 );
 // A tag name ends at whitespace, `/` or `>` (HTML tokenizer and XML alike). Requiring one
 // ignores `<scripts` and cuts false positives in compressed data.
-const isDelimiter = (b: number) => b === 0x20 || b === 0x2f || b === 0x3e || (b >= 0x09 && b <= 0x0d);
+/** ASCII whitespace as HTML and XML tokenizers see it: space, tab, LF, VT, FF, CR. */
+const isSpace = (b: number) => b === 0x20 || (b >= 0x09 && b <= 0x0d);
+const isDelimiter = (b: number) => isSpace(b) || b === 0x2f || b === 0x3e;
 /** Bytes a tag's text may hold: printable ASCII and whitespace. */
-const isTagText = (b: number) => (b >= 0x20 && b <= 0x7e) || (b >= 0x09 && b <= 0x0d);
+const isTagText = (b: number) => (b >= 0x20 && b <= 0x7e) || isSpace(b);
 /** How far past `<` an event-handler attribute is looked for. */
 const HANDLER_WINDOW = 256;
 const LONGEST = Math.max(HANDLER_WINDOW, ...MARKUP.map((m) => m.length)) + 1;
@@ -384,13 +386,12 @@ function hasHandler(bytes: Uint8Array, at: number): boolean {
   for (let i = at + 2; i < end; i++) {
     const b = bytes[i] as number;
     if (b === 0x3e || b === 0x3c || !isTagText(b)) return false;
-    if (!(b === 0x2f || b === 0x22 || b === 0x27 || b === 0x20 || (b >= 0x09 && b <= 0x0d))) continue;
+    if (!(isSpace(b) || b === 0x2f || b === 0x22 || b === 0x27)) continue;
     if (((bytes[i + 1] as number) | 0x20) !== 0x6f || ((bytes[i + 2] as number) | 0x20) !== 0x6e) continue;
     let j = i + 3;
     while (j < end && isLetter(bytes[j] as number)) j++;
     if (j - (i + 3) < 3) continue;
-    while (j < end && ((bytes[j] as number) === 0x20 || ((bytes[j] as number) >= 0x09 && (bytes[j] as number) <= 0x0d)))
-      j++;
+    while (j < end && isSpace(bytes[j] as number)) j++;
     if (j < end && bytes[j] === 0x3d) return true;
   }
   return false;

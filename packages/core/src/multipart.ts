@@ -152,6 +152,9 @@ export async function openFilePart(
   options: FilePartOptions = {},
 ): Promise<FilePart> {
   if (body === null) throw bad('the request has no body');
+  // The boundary as the request declares it: for the split-dash guard and the size prediction
+  // below (multipasta validates it and parses the body itself).
+  const boundary = /;\s*boundary="?([^";]+)"?/i.exec(contentType)?.[1];
   const source = iterateBody(body);
   const events: Event[] = [];
   let failure: ImageStoreError | undefined;
@@ -218,7 +221,7 @@ export async function openFilePart(
   // bytes after `--boundary`, looking only at the current write: a write that ends between
   // the two dashes makes it parse `-` as a header line, and refuse a valid body. A trailing
   // `-` right after the boundary is held back and sent with the next write.
-  const closing = ascii(`--${/;\s*boundary="?([^";]+)"?/i.exec(contentType)?.[1] ?? ''}-`);
+  const closing = ascii(`--${boundary ?? ''}-`);
   let written: Uint8Array = new Uint8Array(0); // the last bytes written, for a mark split across writes
   let held: Uint8Array | undefined;
   const endsWithClosingDash = (data: Uint8Array) => {
@@ -285,7 +288,6 @@ export async function openFilePart(
     await release();
     throw error;
   }
-  const boundary = /;\s*boundary="?([^";]+)"?/i.exec(contentType)?.[1];
   const expectedSize =
     prefix && boundary && contentLength !== undefined
       ? predictFileSize(prefix, boundary, filePartNumber, contentLength)
