@@ -66,14 +66,19 @@ export function toHandlerRequest(req: IncomingMessage & { originalUrl?: string }
   };
 }
 
+/**
+ * Headers as the flat `[name, value, …]` list `writeHead` takes: one writeHead, no
+ * per-header setHeader bookkeeping, which is most of what a hot redirect costs here.
+ */
+function headerList(headers: Iterable<[string, string]>): string[] {
+  const list: string[] = [];
+  for (const [name, value] of headers) list.push(name, value);
+  return list;
+}
+
 /** Writes a Web `Response` to a Node response, streaming its body with back-pressure. */
 export async function sendResponse(req: IncomingMessage, res: ServerResponse, response: Response): Promise<void> {
-  // One writeHead with the headers as a flat list: no per-header setHeader bookkeeping,
-  // which is most of what a hot redirect costs here.
-  const headers: string[] = [];
-  response.headers.forEach((value, name) => {
-    headers.push(name, value);
-  });
+  const headers = headerList(response.headers);
   // An unread request body (a refused upload) would otherwise be read to its end by
   // Node to keep the connection alive; closing it is cheaper and stops the client.
   if (!req.complete && req.method !== 'GET' && req.method !== 'HEAD') headers.push('connection', 'close');
@@ -157,9 +162,7 @@ export function imageRouter(options: ImageRouterOptions): ImageRouter {
       .redirectTarget(toHandlerRequest(req, res), String(req.params.id), req.baseUrl)
       .then((target) => {
         if (target instanceof Response) return sendResponse(req, res, target);
-        const headers: string[] = [];
-        for (const name in target.headers) headers.push(name, target.headers[name] as string);
-        res.writeHead(target.status, headers).end();
+        res.writeHead(target.status, headerList(Object.entries(target.headers))).end();
       })
       .catch(next);
   });

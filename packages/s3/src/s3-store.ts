@@ -236,6 +236,7 @@ export function createS3Store(options: S3StoreOptions): ImageStore {
       throwIfAborted(opts.signal);
       const metadata: Record<string, string> = { ...opts.metadata };
       const filename = encodeFilenameMetadata(opts.filename);
+      const isSvg = opts.contentType === 'image/svg+xml';
       if (filename !== undefined) metadata[FILENAME_META] = filename;
       const params = {
         Bucket: bucket,
@@ -245,13 +246,8 @@ export function createS3Store(options: S3StoreOptions): ImageStore {
         ...(opts.cacheControl !== undefined ? { CacheControl: opts.cacheControl } : {}),
         // Served with every GET, so a saved image keeps its name, as from the local stores.
         // SVG is stored as an attachment: it must never render inline from the bucket.
-        ...(opts.filename !== undefined || opts.contentType === 'image/svg+xml'
-          ? {
-              ContentDisposition: contentDisposition(
-                opts.contentType === 'image/svg+xml' ? 'attachment' : 'inline',
-                opts.filename,
-              ),
-            }
+        ...(opts.filename !== undefined || isSvg
+          ? { ContentDisposition: contentDisposition(isSvg ? 'attachment' : 'inline', opts.filename) }
           : {}),
       };
       const result = await streamPut({ client, params, partSize, queueSize, stallTimeout }, body, opts);
