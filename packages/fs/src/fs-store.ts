@@ -197,8 +197,9 @@ export function createFsStore(options: FsStoreOptions): LocallyServedStore {
         throw storageError('write failed', error);
       }
     },
-    async exists(key) {
+    async exists(key, call) {
       assertValidKey(key);
+      throwIfAborted(call?.signal);
       try {
         // lstat: a symlink is not an object, as get (O_NOFOLLOW) agrees.
         return (await lstat(dataPath(key))).isFile();
@@ -208,10 +209,12 @@ export function createFsStore(options: FsStoreOptions): LocallyServedStore {
       }
     },
     async signedUrl(key: string, signOptions?: SignedUrlOptions) {
+      throwIfAborted(signOptions?.signal);
       return localUrls.sign(key, signOptions);
     },
-    async stat(key) {
+    async stat(key, call) {
       assertValidKey(key);
+      throwIfAborted(call?.signal);
       let st: Stats;
       try {
         st = await lstat(dataPath(key));
@@ -222,8 +225,9 @@ export function createFsStore(options: FsStoreOptions): LocallyServedStore {
       if (!st.isFile()) return undefined;
       return info(key, st, await readSidecar(key));
     },
-    async get(key): Promise<ObjectBody | undefined> {
+    async get(key, call): Promise<ObjectBody | undefined> {
       assertValidKey(key);
+      throwIfAborted(call?.signal);
       let handle: FileHandle;
       try {
         handle = await open(dataPath(key), constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -245,8 +249,9 @@ export function createFsStore(options: FsStoreOptions): LocallyServedStore {
         throw isImageStoreError(error) ? error : storageError('read failed', error);
       }
     },
-    async delete(key) {
+    async delete(key, call) {
       assertValidKey(key);
+      throwIfAborted(call?.signal);
       try {
         await unlink(dataPath(key)).catch((error: unknown) => {
           if (!isMissing(error)) throw error;

@@ -107,26 +107,31 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       objects.set(key, { bytes, info });
       return { key, size, contentType: opts.contentType, etag };
     },
-    async exists(key) {
+    async exists(key, call) {
       assertValidKey(key);
+      throwIfAborted(call?.signal);
       return objects.has(key);
     },
     async signedUrl(key: string, signOptions?: SignedUrlOptions) {
+      throwIfAborted(signOptions?.signal);
       return localUrls.sign(key, signOptions);
     },
-    async stat(key) {
+    async stat(key, call) {
       assertValidKey(key);
+      throwIfAborted(call?.signal);
       const entry = objects.get(key);
       return entry ? { ...entry.info, metadata: { ...entry.info.metadata } } : undefined;
     },
-    async get(key): Promise<ObjectBody | undefined> {
+    async get(key, call): Promise<ObjectBody | undefined> {
       assertValidKey(key);
+      throwIfAborted(call?.signal);
       const entry = objects.get(key);
       if (!entry) return undefined;
       return { ...entry.info, metadata: { ...entry.info.metadata }, body: stream(entry.bytes) };
     },
-    async delete(key) {
+    async delete(key, call) {
       assertValidKey(key);
+      throwIfAborted(call?.signal);
       objects.delete(key);
     },
   };

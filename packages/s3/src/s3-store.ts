@@ -8,6 +8,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import {
   assertValidKey,
+  type CallOptions,
   clampExpiresIn,
   contentDisposition,
   decodeFilenameMetadata,
@@ -219,12 +220,21 @@ export function createS3Store(options: S3StoreOptions): ImageStore {
     CONNECTION_DEFAULTS.requestTimeout;
   const objectKey = (key: string) => prefix + key;
 
-  async function head(key: string, operation: string): Promise<ObjectInfo | undefined> {
+  // The caller's signal goes to the SDK, which then cancels the request; an abort rejects
+  // with the signal's own reason, as the contract asks.
+  const sendOptions = (call: CallOptions | undefined) => (call?.signal ? { abortSignal: call.signal } : undefined);
+  const rethrowAbort = (call: CallOptions | undefined) => {
+    if (call?.signal?.aborted) throw call.signal.reason;
+  };
+
+  async function head(key: string, operation: string, call?: CallOptions): Promise<ObjectInfo | undefined> {
     assertValidKey(key);
+    throwIfAborted(call?.signal);
     try {
-      const out = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: objectKey(key) }));
+      const out = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: objectKey(key) }), sendOptions(call));
       return objectInfo(key, out);
     } catch (error) {
+      rethrowAbort(call);
       if (isMissingObject(error)) return undefined;
       throw toStoreError(error, operation);
     }
@@ -256,12 +266,13 @@ export function createS3Store(options: S3StoreOptions): ImageStore {
       return stored;
     },
 
-    async exists(key: string): Promise<boolean> {
-      return (await head(key, 'exists')) !== undefined;
+    async exists(key: string, call?: CallOptions): Promise<boolean> {
+      return (await head(key, 'exists', call)) !== undefined;
     },
 
     async signedUrl(key: string, signOptions: SignedUrlOptions = {}): Promise<string> {
       assertValidKey(key);
+      throwIfAborted(signOptions.signal);
       const { disposition, filename, signedAt } = signOptions;
       const contentType = signOptions.contentType?.toLowerCase();
       if (contentType !== undefined && !MEDIA_TYPE.test(contentType)) {
@@ -284,27 +295,31 @@ export function createS3Store(options: S3StoreOptions): ImageStore {
       }
     },
 
-    stat(key: string): Promise<ObjectInfo | undefined> {
-      return head(key, 'stat');
+    stat(key: string, call?: CallOptions): Promise<ObjectInfo | undefined> {
+      return head(key, 'stat', call);
     },
 
-    async get(key: string): Promise<ObjectBody | undefined> {
+    async get(key: string, call?: CallOptions): Promise<ObjectBody | undefined> {
       assertValidKey(key);
+      throwIfAborted(call?.signal);
       try {
-        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: objectKey(key) }));
+        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: objectKey(key) }), sendOptions(call));
         if (!out.Body) throw new Error('GetObject returned no body');
         return { ...objectInfo(key, out), body: translatedStream(out.Body.transformToWebStream()) };
       } catch (error) {
+        rethrowAbort(call);
         if (isMissingObject(error)) return undefined;
         throw toStoreError(error, 'get');
       }
     },
 
-    async delete(key: string): Promise<void> {
+    async delete(key: string, call?: CallOptions): Promise<void> {
       assertValidKey(key);
+      throwIfAborted(call?.signal);
       try {
-        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: objectKey(key) }));
+        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: objectKey(key) }), sendOptions(call));
       } catch (error) {
+        rethrowAbort(call);
         // S3 answers 204 for a missing key; some compatible servers answer 404.
         if (isMissingObject(error)) return;
         throw toStoreError(error, 'delete');

@@ -1,3 +1,7 @@
+import { type HandlerContext, mountPrefix } from './context.js';
+import type { HandlerRequest, ImageHandlers } from './options.js';
+import { methodNotAllowed } from './respond.js';
+
 /** Inputs of the upload page. */
 export interface UploadPageOptions {
   uploadUrl: string;
@@ -136,4 +140,30 @@ export function renderUploadPage(options: UploadPageOptions): { html: string; no
 </html>
 `;
   return { html, nonce: n };
+}
+
+/** `GET|HEAD /`: the upload page, under a per-response CSP nonce. */
+export function createPageRoute(ctx: HandlerContext): ImageHandlers['page'] {
+  const { policy, fieldName, paths, options } = ctx;
+  return function page(request: HandlerRequest, mountPath = ''): Response {
+    if (request.method !== 'GET' && request.method !== 'HEAD') return methodNotAllowed('GET, HEAD');
+    const { html, nonce } = renderUploadPage({
+      uploadUrl: mountPrefix(mountPath) + paths.upload,
+      fieldName,
+      maxBytes: policy.maxBytes,
+      allowedTypes: policy.allowedTypes,
+      title: options.title ?? 'imgstash',
+    });
+    return new Response(request.method === 'HEAD' ? null : html, {
+      status: 200,
+      headers: {
+        'content-type': 'text/html; charset=utf-8',
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'DENY',
+        'referrer-policy': 'no-referrer',
+        'cache-control': 'no-store',
+        'content-security-policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src * blob: data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
+      },
+    });
+  };
 }

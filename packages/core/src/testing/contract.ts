@@ -461,6 +461,29 @@ export function describeImageStore<S extends ImageStore>(name: string, options: 
     );
 
     it(
+      'rejects exists, stat, get, delete and signedUrl with the abort reason when their signal is aborted, and keeps the object',
+      withStore(async (store) => {
+        await store.put('kept', FIXTURES.png.bytes, { contentType: 'image/png' });
+        const controller = new AbortController();
+        const reason = new DOMException('deadline passed', 'TimeoutError');
+        controller.abort(reason);
+        const signal = controller.signal;
+        const calls: [string, () => Promise<unknown>][] = [
+          ['exists', () => store.exists('kept', { signal })],
+          ['stat', () => store.stat('kept', { signal })],
+          ['get', () => store.get('kept', { signal })],
+          ['delete', () => store.delete('kept', { signal })],
+          ['signedUrl', () => store.signedUrl('kept', { signal })],
+        ];
+        for (const [what, call] of calls) {
+          const error = await rejectsWith(call(), undefined, `${what} with an aborted signal`);
+          check(error === reason, `${what} rejects with the signal's reason, got ${String(error)}`);
+        }
+        check((await store.exists('kept')) === true, 'the aborted delete removed nothing');
+      }),
+    );
+
+    it(
       'gives the same URL for the same signing time, so caches can reuse it',
       withStore(async (store) => {
         const signedAt = Date.now();
