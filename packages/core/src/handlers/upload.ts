@@ -32,13 +32,86 @@ async function* watched(body: AsyncIterable<Uint8Array>, deadline: Deadline): As
   }
 }
 
-/** `POST /upload`: parse, sniff, limit, hash, and put under a deadline with an AbortSignal. */
+/** What {@link ingestImage} needs besides the bytes. */
+export interface IngestOptions {
+  /** The sanitized original filename, if any. */
+  filename?: string;
+  /** The exact length of `body`, when known: stores stream a sized body in one request. */
+  expectedSize?: number;
+  /** Where links are built from: see {@link HandlerContext.linkBase}. */
+  linkBase: string;
+  /** The client's signal: aborts the put when the client goes away. */
+  signal?: AbortSignal;
+}
+
+/**
+ * The upload pipeline from the bytes of one file to a stored image: sniff, check, hash,
+ * then put under a fresh id with the put deadline. Every route that publishes an image
+ * goes through here, so nothing reaches a public id unverified.
+ */
+export async function ingestImage(
+  ctx: HandlerContext,
+  body: AsyncIterable<Uint8Array>,
+  ingest: IngestOptions,
+): Promise<UploadedImage> {
+  const { store, policy, options } = ctx;
+  const image = await prepareImage(body, policy, options.sha256 ? { sha256: options.sha256 } : {});
+  const id = ctx.newId();
+  const { filename, expectedSize } = ingest;
+  const deadline = startDeadline(ctx.deadlines.put, ingest.signal);
+  const putOptions = {
+    contentType: image.contentType,
+    cacheControl: ctx.objectCacheControl,
+    ...(filename === undefined ? {} : { filename }),
+    // The file's body throws unless it has exactly this length, so for the store it is
+    // the size: an S3 store streams it through in one request instead of buffering it.
+    ...(expectedSize !== undefined && expectedSize <= policy.maxBytes ? { size: expectedSize } : {}),
+    signal: deadline.signal,
+  };
+  const put = fromStore(() => store.put(id, watched(image.body, deadline), putOptions));
+  try {
+    await untilAborted(put, deadline.signal);
+  } catch (error) {
+    if (!deadline.expired) throw error;
+    // A store that ignored its signal may still finish: nothing unannounced may stay.
+    put
+      .then(
+        () => withDeadline(ctx.deadlines.lookup, undefined, () => store.delete(id)),
+        () => {},
+      )
+      .catch(() => {});
+    throw deadlineError(ctx.deadlines.put, error);
+  } finally {
+    deadline.dispose();
+  }
+  const { size, sha256 } = image.digest();
+  const url = `${ingest.linkBase}${ctx.paths.image}/${id}`;
+  const uploaded: UploadedImage = { id, url, pageUrl: url, contentType: image.contentType, size, sha256 };
+  if (filename !== undefined) uploaded.filename = filename;
+  ctx.infoCache.set(id, { contentType: image.contentType }, Date.now() + ctx.ttl * 1000);
+  return uploaded;
+}
+
+/**
+ * Runs `onUploaded` for a stored image; if it throws, the image is taken back out and
+ * the error propagates.
+ */
+export async function announce(ctx: HandlerContext, uploaded: UploadedImage, request: HandlerRequest): Promise<void> {
+  try {
+    await ctx.options.onUploaded?.(uploaded, request);
+  } catch (error) {
+    ctx.infoCache.delete(uploaded.id);
+    await withDeadline(ctx.deadlines.lookup, undefined, () => ctx.store.delete(uploaded.id)).catch(() => {});
+    throw error;
+  }
+}
+
+/** `POST /upload`: parse the multipart body, then {@link ingestImage} its file. */
 export function createUploadRoute(ctx: HandlerContext): ImageHandlers['upload'] {
-  const { store, policy, options, multipartLimits, fieldName, paths } = ctx;
+  const { policy, multipartLimits, fieldName } = ctx;
 
   return async function upload(request: HandlerRequest, mountPath = ''): Promise<Response> {
     if (request.method !== 'POST') return methodNotAllowed('POST');
-    let storedId: string | undefined;
     try {
       await ctx.authorize(request, 'upload');
       const contentType = request.headers.get('content-type') ?? '';
@@ -60,51 +133,16 @@ export function createUploadRoute(ctx: HandlerContext): ImageHandlers['upload'] 
         multipartLimits,
         Number.isFinite(declared) ? { contentLength: declared } : {},
       );
-      const image = await prepareImage(part.body, policy, options.sha256 ? { sha256: options.sha256 } : {});
-      const id = ctx.newId();
       const filename = sanitizeFilename(part.filename);
-      const { expectedSize } = part;
-      const deadline = startDeadline(ctx.deadlines.put, request.signal);
-      const putOptions = {
-        contentType: image.contentType,
-        cacheControl: ctx.objectCacheControl,
+      const uploaded = await ingestImage(ctx, part.body, {
+        linkBase: ctx.linkBase(request, mountPath),
         ...(filename === undefined ? {} : { filename }),
-        // The file's body throws unless it has exactly this length, so for the store it is
-        // the size: an S3 store streams it through in one request instead of buffering it.
-        ...(expectedSize !== undefined && expectedSize <= policy.maxBytes ? { size: expectedSize } : {}),
-        signal: deadline.signal,
-      };
-      const put = fromStore(() => store.put(id, watched(image.body, deadline), putOptions));
-      try {
-        await untilAborted(put, deadline.signal);
-      } catch (error) {
-        if (!deadline.expired) throw error;
-        // A store that ignored its signal may still finish: nothing unannounced may stay.
-        put
-          .then(
-            () => withDeadline(ctx.deadlines.lookup, undefined, () => store.delete(id)),
-            () => {},
-          )
-          .catch(() => {});
-        throw deadlineError(ctx.deadlines.put, error);
-      } finally {
-        deadline.dispose();
-      }
-      storedId = id;
-      const { size, sha256 } = image.digest();
-      const url = `${ctx.linkBase(request, mountPath)}${paths.image}/${id}`;
-      const uploaded: UploadedImage = { id, url, pageUrl: url, contentType: image.contentType, size, sha256 };
-      if (filename !== undefined) uploaded.filename = filename;
-      ctx.infoCache.set(id, { contentType: image.contentType }, Date.now() + ctx.ttl * 1000);
-      await options.onUploaded?.(uploaded, request);
-      return jsonResponse(201, uploaded, { location: url });
+        ...(part.expectedSize === undefined ? {} : { expectedSize: part.expectedSize }),
+        ...(request.signal ? { signal: request.signal } : {}),
+      });
+      await announce(ctx, uploaded, request);
+      return jsonResponse(201, uploaded, { location: uploaded.url });
     } catch (error) {
-      if (storedId !== undefined) {
-        // onUploaded refused the image: take it back out.
-        const id = storedId;
-        ctx.infoCache.delete(id);
-        await withDeadline(ctx.deadlines.lookup, undefined, () => store.delete(id)).catch(() => {});
-      }
       return failure(error);
     }
   };
