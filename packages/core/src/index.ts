@@ -38,6 +38,7 @@ export { type ErrorBody, errorResponse, jsonResponse } from './http.js';
 export { createStructureCheck, MarkupScanner, type StructureCheck } from './inspect.js';
 export {
   assertValidKey,
+  assertValidPrefix,
   createId,
   createIdGenerator,
   DEFAULT_ID_LENGTH,
@@ -72,6 +73,7 @@ export type {
   CallOptions,
   ImageBody,
   ImageStore,
+  ListedObject,
   ObjectBody,
   ObjectInfo,
   PutOptions,

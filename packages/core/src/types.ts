@@ -85,6 +85,14 @@ export interface SignedUrlOptions extends CallOptions {
   signedAt?: number;
 }
 
+/** One entry of {@link ImageStore.list}. */
+export interface ListedObject {
+  key: string;
+  size: number;
+  /** When the object was stored, where the store knows it. */
+  lastModified?: Date;
+}
+
 /**
  * The contract every imgstash store implements. Stores do raw I/O and translate
  * vendor errors into {@link ImageStoreError}; ids, sniffing and limits live in core.
@@ -112,4 +120,11 @@ export interface ImageStore {
   get(key: string, options?: CallOptions): Promise<ObjectBody | undefined>;
   /** Removes the object. Idempotent: deleting a missing key resolves without error. */
   delete(key: string, options?: CallOptions): Promise<void>;
+  /**
+   * Optional capability: the objects whose keys start with `prefix` (`''` for all), in no
+   * particular order. Core uses it to find an image's derived keys (`<id>.<suffix>`, e.g.
+   * variants) when it deletes the image, and to sweep stale pending uploads. A prefix that
+   * is neither `''` nor a valid key is refused with `INVALID_INPUT`.
+   */
+  list?(prefix: string, options?: CallOptions): AsyncIterable<ListedObject>;
 }

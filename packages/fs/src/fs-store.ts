@@ -1,16 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
-import { type FileHandle, lstat, mkdir, open, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { type FileHandle, lstat, mkdir, open, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import {
   abortableChunks,
   assertSize,
   assertValidKey,
+  assertValidPrefix,
   createLocalUrls,
   type ImageBody,
   ImageStoreError,
   isAbortError,
   isImageStoreError,
+  isValidKey,
   type LocallyServedStore,
   type LocalUrlOptions,
   normalizePutOptions,
@@ -247,6 +249,30 @@ export function createFsStore(options: FsStoreOptions): LocallyServedStore {
       } catch (error) {
         await handle.close().catch(() => {});
         throw isImageStoreError(error) ? error : storageError('read failed', error);
+      }
+    },
+    async *list(prefix, call) {
+      assertValidPrefix(prefix);
+      throwIfAborted(call?.signal);
+      let names: string[];
+      try {
+        names = await readdir(root);
+      } catch (error) {
+        if (isMissing(error)) return;
+        throw storageError('list failed', error);
+      }
+      for (const name of names) {
+        // The temp and sidecar directories start with a dot, which no key does.
+        if (!name.startsWith(prefix) || !isValidKey(name)) continue;
+        throwIfAborted(call?.signal);
+        let st: Stats;
+        try {
+          st = await lstat(dataPath(name));
+        } catch (error) {
+          if (isMissing(error)) continue;
+          throw storageError('list failed', error);
+        }
+        if (st.isFile()) yield { key: name, size: st.size, lastModified: st.mtime };
       }
     },
     async delete(key, call) {

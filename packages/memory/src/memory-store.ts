@@ -2,6 +2,7 @@ import {
   abortableChunks,
   assertSize,
   assertValidKey,
+  assertValidPrefix,
   createLocalUrls,
   type ImageBody,
   type LocallyServedStore,
@@ -133,6 +134,15 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       assertValidKey(key);
       throwIfAborted(call?.signal);
       objects.delete(key);
+    },
+    async *list(prefix, call) {
+      assertValidPrefix(prefix);
+      throwIfAborted(call?.signal);
+      // A snapshot: puts and deletes while the caller iterates do not disturb it.
+      const found = [...objects].filter(([key]) => key.startsWith(prefix));
+      for (const [key, { info }] of found) {
+        yield { key, size: info.size, ...(info.lastModified ? { lastModified: info.lastModified } : {}) };
+      }
     },
   };
 }

@@ -3,11 +3,14 @@ import {
   GetObjectCommand,
   type GetObjectCommandInput,
   HeadObjectCommand,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import {
   assertValidKey,
+  assertValidPrefix,
   type CallOptions,
   clampExpiresIn,
   contentDisposition,
@@ -16,6 +19,8 @@ import {
   type ImageBody,
   type ImageStore,
   ImageStoreError,
+  isValidKey,
+  type ListedObject,
   normalizePutOptions,
   type ObjectBody,
   type ObjectInfo,
@@ -311,6 +316,48 @@ export function createS3Store(options: S3StoreOptions): ImageStore {
         if (isMissingObject(error)) return undefined;
         throw toStoreError(error, 'get');
       }
+    },
+
+    async *list(listPrefix: string, call?: CallOptions): AsyncGenerator<ListedObject> {
+      assertValidPrefix(listPrefix);
+      let token: string | undefined;
+      do {
+        throwIfAborted(call?.signal);
+        let page: ListObjectsV2CommandOutput;
+        const command = new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: prefix + listPrefix,
+          ...(token === undefined ? {} : { ContinuationToken: token }),
+        });
+        // Path-style, the SDK sends a bucket-level GET as `/<bucket>/`; s3rver (and other
+        // lax servers) sign `/<bucket>` instead and refuse it. Both name the same resource
+        // and the SDK signs what it sends, so send the form every server agrees on.
+        command.middlewareStack.add(
+          (next) => (args) => {
+            const request = args.request as { path?: string };
+            if (request.path === `/${bucket}/`) request.path = `/${bucket}`;
+            return next(args);
+          },
+          { step: 'build', name: 'imgstashBucketPath' },
+        );
+        try {
+          page = await client.send(command, sendOptions(call));
+        } catch (error) {
+          rethrowAbort(call);
+          throw toStoreError(error, 'list');
+        }
+        for (const object of page.Contents ?? []) {
+          const key = object.Key?.slice(prefix.length);
+          // Objects under the prefix that no store key could name are not this store's.
+          if (key === undefined || !isValidKey(key)) continue;
+          yield {
+            key,
+            size: object.Size ?? 0,
+            ...(object.LastModified ? { lastModified: object.LastModified } : {}),
+          };
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token !== undefined);
     },
 
     async delete(key: string, call?: CallOptions): Promise<void> {

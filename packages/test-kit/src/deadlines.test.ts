@@ -192,7 +192,7 @@ describe.each(FRAMEWORKS)('%s, with a healthy store and a slow client', (framewo
   let s3Store: ImageStore;
   let app: RunningApp;
   beforeAll(async () => {
-    s3Store = createS3Store({ bucket: s3.bucket, prefix: `slow-${framework}/`, ...s3.connection() });
+    s3Store = createS3Store({ ...s3.connection(), bucket: s3.bucket, prefix: `slow-${framework}/` });
     app = await startApp(framework, { store: s3Store, deadlines: { lookup: 800, put: 300 } });
   });
   afterAll(() => app.close());
