@@ -1,6 +1,7 @@
 export { abortableChunks, bodyChunks, iterateBody, readAll, throwIfAborted } from './body.js';
 export { type ClientErrorSocket, type ClientErrorSource, jsonClientErrors } from './client-errors.js';
 export { type Deadline, deadlineError, startDeadline, untilAborted, withDeadline } from './deadline.js';
+export { DEFAULT_DRAIN, type DrainableBody, type DrainBounds, drainableBody } from './drain.js';
 export {
   IMAGE_STORE_ERROR_CODES,
   ImageStoreError,

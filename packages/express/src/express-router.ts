@@ -79,9 +79,12 @@ function headerList(headers: Iterable<[string, string]>): string[] {
 /** Writes a Web `Response` to a Node response, streaming its body with back-pressure. */
 export async function sendResponse(req: IncomingMessage, res: ServerResponse, response: Response): Promise<void> {
   const headers = headerList(response.headers);
-  // An unread request body (a refused upload) would otherwise be read to its end by
-  // Node to keep the connection alive; closing it is cheaper and stops the client.
-  if (!req.complete && req.method !== 'GET' && req.method !== 'HEAD') headers.push('connection', 'close');
+  // Core drains a refused upload's body within bounds before it answers; whatever is still
+  // unread past them would otherwise be read to its end by Node to keep the connection
+  // alive: closing is cheaper, and stops the client.
+  if (!req.complete && req.method !== 'GET' && req.method !== 'HEAD' && !response.headers.has('connection')) {
+    headers.push('connection', 'close');
+  }
   res.writeHead(response.status, headers);
   if (!response.body || req.method === 'HEAD') {
     if (response.body) await response.body.cancel();

@@ -93,7 +93,7 @@ export async function streamPut(target: PutTarget, body: ImageBody, opts: Normal
   if (body instanceof Uint8Array && body.length <= partSize) {
     // Already in memory and contiguous: no copy needed.
     assertSize(opts.size, body.length);
-    return putBuffered(target, body, createHash('md5').update(body).digest('base64'));
+    return putBuffered(target, body, createHash('md5').update(body).digest('base64'), opts.signal);
   }
   if (opts.size !== undefined && opts.size > STREAM_THRESHOLD && opts.size <= MAX_PUT_SIZE) {
     return putStreamed(target, body, opts.size, opts);
@@ -114,20 +114,34 @@ export async function streamPut(target: PutTarget, body: ImageBody, opts: Normal
   if (ended) {
     throwIfAborted(opts.signal);
     assertSize(opts.size, head.length);
-    return putBuffered(target, head.bytes(), md5.digest('base64'));
+    return putBuffered(target, head.bytes(), md5.digest('base64'), opts.signal);
   }
   return putMultipart(target, source, head.bytes(), opts);
 }
 
-async function putBuffered(target: PutTarget, bytes: Uint8Array, contentMd5: string): Promise<PutResult> {
-  // The body is complete by now, so an abort from here on is too late to matter: the
-  // request is bounded by requestTimeout instead of the signal.
+async function putBuffered(
+  target: PutTarget,
+  bytes: Uint8Array,
+  contentMd5: string,
+  signal: AbortSignal | undefined,
+): Promise<PutResult> {
+  throwIfAborted(signal);
+  const startedAt = Date.now();
   try {
     const out = await target.client.send(
       new PutObjectCommand({ ...target.params, Body: bytes, ContentLength: bytes.length, ContentMD5: contentMd5 }),
+      // The caller's deadline (or the client going away) cancels the request in flight.
+      signal ? { abortSignal: signal } : undefined,
     );
     return out.ETag ? { size: bytes.length, etag: out.ETag } : { size: bytes.length };
   } catch (error) {
+    if (signal?.aborted) {
+      // The whole body may have reached the server before the abort (it sits in the
+      // server's socket buffer), and a server that wakes up stores it: look again a little
+      // later too. In the background: the abort itself is answered at once.
+      void removeLeftover(target, startedAt).then(() => removeLeftoverLater(target, startedAt));
+      throw signal.reason ?? error;
+    }
     throw toStoreError(error, 'put');
   }
 }

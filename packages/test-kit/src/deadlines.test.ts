@@ -153,6 +153,9 @@ describe.each(FRAMEWORKS)('%s, with the S3 store behind a storage that stops ans
     expect(ok.status, ok.text()).toBe(201);
     const { id } = ok.json<UploadedImage>();
     expect((await view(app, id)).status).toBe(302);
+    // A frozen server may still hold the aborted PutObject in its socket buffer and store it
+    // when it wakes up; the store looks for that leftover again and deletes it.
+    await waitFor(async () => (await keys()).length === 1, 'only the second upload stored');
     expect(await keys()).toEqual([`${prefix}${id}`]);
   });
 

@@ -1,4 +1,5 @@
 import { withDeadline } from '../deadline.js';
+import { DEFAULT_DRAIN, type DrainBounds } from '../drain.js';
 import { ImageStoreError, isAbortError, isImageStoreError } from '../errors.js';
 import { clampExpiresIn } from '../expires.js';
 import { createIdGenerator, DEFAULT_ID_LENGTH } from '../keys.js';
@@ -38,6 +39,7 @@ export interface HandlerContext {
   readonly infoCache: ExpiringLru<CachedInfo>;
   readonly urlCache: ExpiringLru<string>;
   readonly deadlines: { readonly lookup: number; readonly put: number };
+  readonly refusalDrain: Readonly<DrainBounds>;
   /** The origin + mount prefix links are built from; '' gives root-relative links. */
   linkBase(request: HandlerRequest, mountPath: string): string;
   /** Runs `options.authorize`; a `false` answer throws 403. */
@@ -70,6 +72,12 @@ function positiveMs(value: number | undefined, fallback: number, name: string): 
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value <= 0)
     throw new TypeError(`[imgstash] deadlines.${name} must be a positive number of ms`);
+  return value;
+}
+
+function nonNegative(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value < 0) throw new TypeError(`[imgstash] ${name} must be a number ≥ 0`);
   return value;
 }
 
@@ -122,6 +130,10 @@ export function createContext(options: ImageHandlerOptions): HandlerContext {
     infoCache: new ExpiringLru<CachedInfo>(cacheSize),
     urlCache: new ExpiringLru<string>(cacheSize),
     deadlines,
+    refusalDrain: {
+      maxBytes: nonNegative(options.refusalDrain?.maxBytes, DEFAULT_DRAIN.maxBytes, 'refusalDrain.maxBytes'),
+      timeout: nonNegative(options.refusalDrain?.timeout, DEFAULT_DRAIN.timeout, 'refusalDrain.timeout'),
+    },
     linkBase(request, mountPath) {
       const mount = mountPrefix(mountPath);
       if (publicBaseUrl !== undefined) return publicBaseUrl + mount;

@@ -1,3 +1,4 @@
+import type { DrainBounds } from '../drain.js';
 import type { Sha256Factory } from '../hash.js';
 import type { AllowedImageType } from '../policy.js';
 import type { ImageBody, ImageStore } from '../types.js';
@@ -97,6 +98,14 @@ export interface ImageHandlerOptions {
   title?: string;
   /** Deadlines for store calls, in ms. Default `{ lookup: 10000, put: 30000 }`. */
   deadlines?: StoreDeadlines;
+  /**
+   * After a refusal (413, 415, 400, 401/403, a failed store), the rest of the request body is
+   * read and discarded within these bounds before the answer goes out, so that clients which
+   * read the answer only once they have sent everything (`fetch` with `FormData`, most HTTP
+   * libraries) get it. Past a bound the answer carries `Connection: close` and the rest is cut
+   * off. Default `{ maxBytes: 64 MiB, timeout: 10000 }`.
+   */
+  refusalDrain?: Partial<DrainBounds>;
 }
 
 /** A redirect to send, as plain data: see {@link ImageHandlers.redirectTarget}. */

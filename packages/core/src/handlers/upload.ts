@@ -1,4 +1,5 @@
 import { type Deadline, deadlineError, startDeadline, untilAborted, withDeadline } from '../deadline.js';
+import { type DrainableBody, drainableBody } from '../drain.js';
 import { ImageStoreError } from '../errors.js';
 import { sanitizeFilename } from '../filename.js';
 import { jsonResponse } from '../http.js';
@@ -112,6 +113,8 @@ export function createUploadRoute(ctx: HandlerContext): ImageHandlers['upload'] 
 
   return async function upload(request: HandlerRequest, mountPath = ''): Promise<Response> {
     if (request.method !== 'POST') return methodNotAllowed('POST');
+    // Read through a drainable view, so that a refusal can still read the rest (see refuse).
+    const source = request.body === null ? null : drainableBody(request.body);
     try {
       await ctx.authorize(request, 'upload');
       const contentType = request.headers.get('content-type') ?? '';
@@ -123,12 +126,14 @@ export function createUploadRoute(ctx: HandlerContext): ImageHandlers['upload'] 
       // Content-Length is never trusted to accept, only to refuse early and cheaply.
       const declared = Number(request.headers.get('content-length') ?? Number.NaN);
       if (Number.isFinite(declared) && declared > multipartLimits.maxTotalSize) {
+        // Past the drain bound the answer cannot wait for the body: it goes out at once.
+        if (declared > ctx.refusalDrain.maxBytes) void source?.release();
         throw new ImageStoreError('PAYLOAD_TOO_LARGE', '[imgstash] declared length over the limit', {
           publicMessage: `The file is larger than the limit of ${policy.maxBytes} bytes.`,
         });
       }
       const part = await openFilePart(
-        request.body,
+        source?.body ?? null,
         contentType,
         multipartLimits,
         Number.isFinite(declared) ? { contentLength: declared } : {},
@@ -141,9 +146,22 @@ export function createUploadRoute(ctx: HandlerContext): ImageHandlers['upload'] 
         ...(request.signal ? { signal: request.signal } : {}),
       });
       await announce(ctx, uploaded, request);
+      void source?.release();
       return jsonResponse(201, uploaded, { location: uploaded.url });
     } catch (error) {
-      return failure(error);
+      return refuse(failure(error), source, request);
     }
   };
+
+  /**
+   * Drains what the client is still sending before the refusal goes out, within bounds,
+   * so that a client which reads the answer only once its body is sent can read it. Past a
+   * bound the answer says `Connection: close`, and the server cuts the rest off.
+   */
+  async function refuse(response: Response, source: DrainableBody | null, request: HandlerRequest): Promise<Response> {
+    if (source === null || source.ended) return response;
+    const drained = await source.drain(ctx.refusalDrain, request.signal);
+    if (!drained) response.headers.set('connection', 'close');
+    return response;
+  }
 }
