@@ -1,3 +1,4 @@
+import { indexOfByte } from './pipeline/bytes.js';
 import type { RasterImageType } from './sniff.js';
 
 /**
@@ -10,17 +11,6 @@ export interface StructureCheck {
   push(chunk: Uint8Array): string | undefined;
   /** Call at the end of the stream. Returns a reason when the image is incomplete. */
   finish(): string | undefined;
-}
-
-type IndexOf = (this: Uint8Array, value: number, from: number) => number;
-// Feature detection, not an import: where the runtime has Node's Buffer, its indexOf is a
-// native memchr, several times faster than TypedArray#indexOf on the plain Uint8Arrays
-// that Web streams deliver. Scanning every byte of an upload is the hot loop here.
-const nativeIndexOf = (globalThis as { Buffer?: { prototype: { indexOf: IndexOf } } }).Buffer?.prototype.indexOf;
-
-/** The index of byte `value` in `bytes` at or after `from`, or -1. */
-function indexOfByte(bytes: Uint8Array, value: number, from = 0): number {
-  return nativeIndexOf ? nativeIndexOf.call(bytes, value, from) : bytes.indexOf(value, from);
 }
 
 /** Collects fixed-size headers across chunk boundaries. */
