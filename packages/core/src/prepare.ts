@@ -123,7 +123,8 @@ export async function prepareImage(
   }
 
   const isSvg = type === 'image/svg+xml';
-  const structure: StructureCheck | undefined = isSvg ? undefined : createStructureCheck(type);
+  // The JPEG rewriter checks the JPEG structure itself: one scan of the entropy data, not two.
+  const structure: StructureCheck | undefined = isSvg || type === 'image/jpeg' ? undefined : createStructureCheck(type);
   const markup = isSvg ? undefined : new MarkupScanner();
   const rewriter: ImageRewriter | undefined = isSvg ? undefined : createImageRewriter(type, policy);
   let inputSize = 0;

@@ -1,4 +1,5 @@
-// JPEG: segments are walked by their markers. Before the first scan (the head) metadata
+// JPEG: segments are walked by their markers, and their framing is checked on the way (this
+// walker is also the JPEG structure check: one scan of the entropy data, not two). Before the first scan (the head) metadata
 // segments are removed; after it (progressive files interleave tables and APPn between
 // scans) they are neutralised in place: renamed COM, payload zeroed. Bytes after EOI
 // (camera trailers, MPF second images, each with their own EXIF) are zeroed.
@@ -27,12 +28,11 @@ enum S {
   Entropy,
   EntropyFF,
   Trailer,
-  Raw,
 }
 
 const isApp = (c: number) => (c >= 0xe0 && c <= 0xef) || c === COM;
 const isSof = (c: number) => c >= 0xc0 && c <= 0xcf && c !== 0xc4 && c !== 0xc8 && c !== 0xcc;
-const hasNoLength = (c: number) => c === 0x01 || (c >= 0xd0 && c <= 0xd8);
+const hasNoLength = (c: number) => c === 0x01 || (c >= 0xd0 && c <= 0xd7);
 
 /** Whether a head segment is kept: JFIF, the ICC profile and Adobe (colour transform) affect how pixels look. */
 function keeps(code: number, prefix: Uint8Array): boolean {
@@ -72,14 +72,12 @@ export class JpegWalker extends Walker {
     while (i < n) {
       switch (this.#state) {
         case S.Soi:
+          if (chunk[i] !== (this.#soi === 0 ? 0xff : 0xd8)) throw unsupported('a JPEG without a start marker');
           i++;
           if (++this.#soi === 2) this.#state = S.Marker;
           break;
         case S.Marker:
-          if (chunk[i] !== 0xff) {
-            this.#state = S.Raw;
-            break;
-          }
+          if (chunk[i] !== 0xff) throw unsupported('a malformed JPEG segment');
           // Before the first scan a segment is held until its fate is known.
           if (!this.headDone) this.flush(chunk, i, out);
           i++;
@@ -152,9 +150,6 @@ export class JpegWalker extends Walker {
           }
           i = n;
           break;
-        case S.Raw:
-          i = n;
-          break;
       }
     }
     this.flush(chunk, n, out);
@@ -171,6 +166,7 @@ export class JpegWalker extends Walker {
       return i + 1;
     }
     this.#code = code;
+    if (code === 0xd8) throw unsupported('a second JPEG start marker');
     if (!this.headDone) {
       this.from = i + 1;
       if (hasNoLength(code) || code === 0xd9) {
@@ -214,7 +210,8 @@ export class JpegWalker extends Walker {
 
   #onLength(i: number, out: Uint8Array[]): void {
     const length = u16be(this.#len.bytes, 0);
-    this.remaining = Math.max(0, length - 2);
+    if (length < 2) throw unsupported('a malformed JPEG segment length');
+    this.remaining = length - 2;
     const code = this.#code;
     if (this.headDone) {
       this.#state = this.#neutral ? S.Zero : S.Pass;
@@ -287,6 +284,6 @@ export class JpegWalker extends Walker {
   }
 
   finish(): void {
-    if (!this.headDone) throw unsupported('a truncated JPEG');
+    if (this.#state !== S.Trailer) throw unsupported('a truncated JPEG');
   }
 }

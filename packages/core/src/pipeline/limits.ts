@@ -2,11 +2,19 @@
 
 import { ImageStoreError } from '../errors.js';
 
+const REFUSED = '[imgstash] refused: ';
+
 /** `UNSUPPORTED_MEDIA_TYPE` with a reason the client may read. */
 export function unsupported(reason: string): ImageStoreError {
-  return new ImageStoreError('UNSUPPORTED_MEDIA_TYPE', `[imgstash] refused: ${reason}`, {
+  return new ImageStoreError('UNSUPPORTED_MEDIA_TYPE', `${REFUSED}${reason}`, {
     publicMessage: `The file is not an accepted image (${reason}).`,
   });
+}
+
+/** The reason given to {@link unsupported}, or undefined for any other error. */
+export function refusalReason(error: unknown): string | undefined {
+  if (!(error instanceof ImageStoreError) || error.code !== 'UNSUPPORTED_MEDIA_TYPE') return undefined;
+  return error.message.startsWith(REFUSED) ? error.message.slice(REFUSED.length) : undefined;
 }
 
 /** `PAYLOAD_TOO_LARGE` for a file over `maxBytes`. */

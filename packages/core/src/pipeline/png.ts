@@ -79,10 +79,20 @@ export class PngWalker extends Walker {
           const k = Math.min(this.#skip, n - i);
           i += k;
           this.#skip -= k;
-          if (this.#skip === 0) this.#startHeader(chunk, i, out);
+          if (this.#skip === 0) this.#startHeader();
           break;
         }
         case S.Header:
+          if (this.#header.filled === 0) {
+            // The common case, every IDAT: a chunk that needs no change, its header whole in
+            // this chunk, passes in the run; splitting the output there costs a hash update.
+            if (this.headDone && i + 8 <= n && (!this.strip || ((chunk[i + 4] as number) & 0x20) === 0)) {
+              this.remaining = u32be(chunk, i) + 12;
+              this.#state = S.Pass;
+              break;
+            }
+            this.flush(chunk, i, out);
+          }
           i = this.#header.fill(chunk, i);
           this.from = i;
           if (this.#header.full) this.#onHeader(out);
@@ -96,7 +106,7 @@ export class PngWalker extends Walker {
         case S.Drop:
         case S.Crc: // the old CRC, replaced by the one emitted after the zeros
           i = this.#state === S.Pass ? this.pass(chunk, i) : this.drop(chunk, i);
-          if (this.remaining === 0) this.#startHeader(chunk, i, out);
+          if (this.remaining === 0) this.#startHeader();
           break;
         case S.Zero: {
           const start = i;
@@ -110,9 +120,7 @@ export class PngWalker extends Walker {
     this.flush(chunk, n, out);
   }
 
-  /** Emits the run so far and starts holding the next chunk's 8-byte header. */
-  #startHeader(chunk: Uint8Array, i: number, out: Uint8Array[]): void {
-    this.flush(chunk, i, out);
+  #startHeader(): void {
     this.#header.start(8);
     this.#state = S.Header;
   }

@@ -55,6 +55,8 @@ export class WebpWalker extends Walker {
           }
           break;
         case S.Header:
+          if (this.#header.filled === 0 && this.headDone && i + 20 <= n && this.#passes(chunk, i)) break;
+          if (this.#header.filled === 0) this.flush(chunk, i, sink);
           i = this.#header.fill(chunk, i);
           this.from = i;
           if (this.#header.full) this.#onHeader(sink, out);
@@ -73,15 +75,26 @@ export class WebpWalker extends Walker {
               : this.#state === S.Drop
                 ? this.drop(chunk, i)
                 : this.zero(chunk, i, sink);
-          if (this.remaining === 0) {
-            this.flush(chunk, i, this.headDone ? out : this.#pending);
-            this.#startHeader();
-          }
+          if (this.remaining === 0) this.#startHeader();
           break;
         }
       }
     }
     this.flush(chunk, n, this.headDone ? out : this.#pending);
+  }
+
+  /**
+   * Passes a kept chunk whose header (and ANMF frame header) lies whole in `chunk` without
+   * holding it: animation frames then cost no split of the output.
+   */
+  #passes(chunk: Uint8Array, i: number): boolean {
+    const type = fourCC(chunk, i);
+    if (this.strip && !KEPT.has(type)) return false;
+    if (type === 'ANMF') this.#frame(chunk.subarray(i + 8, i + 20));
+    const size = u32le(chunk, i + 4);
+    this.remaining = 8 + size + (size & 1);
+    this.#state = S.Pass;
+    return true;
   }
 
   #startHeader(): void {
@@ -115,12 +128,11 @@ export class WebpWalker extends Walker {
       this.#canvas = { width: u24le(prefix, 4) + 1, height: u24le(prefix, 7) + 1 };
       if (this.strip) prefix[0] = (prefix[0] as number) & ~(VP8X_EXIF | VP8X_XMP);
     } else if (type === 'ANMF') {
-      const canvas = this.#canvas;
-      if (!canvas) throw unsupported('an animated WebP without its canvas');
-      if (!this.headDone) this.#endHead(canvas, out, false);
-      this.budget.add(canvas.width, canvas.height);
-      const area = (u24le(prefix, 6) + 1) * (u24le(prefix, 9) + 1);
-      if (area > canvas.width * canvas.height) this.budget.add(area - canvas.width * canvas.height, 1, 0);
+      if (!this.headDone) {
+        if (!this.#canvas) throw unsupported('an animated WebP without its canvas');
+        this.#endHead(this.#canvas, out, false);
+      }
+      this.#frame(prefix);
     } else if (!this.headDone) {
       // VP8 key frame: 3-byte tag, start code, 14-bit sizes; VP8L: signature, 14-bit sizes − 1.
       const size =
@@ -136,6 +148,16 @@ export class WebpWalker extends Walker {
       this.#endHead(canvas, out);
     }
     this.#decide(this.headDone ? out : this.#pending, prefix);
+  }
+
+  /** Counts an animation frame from the first 12 bytes of its ANMF payload. */
+  #frame(anmf: Uint8Array): void {
+    const canvas = this.#canvas;
+    if (!canvas) throw unsupported('an animated WebP without its canvas');
+    this.budget.add(canvas.width, canvas.height);
+    const area = (u24le(anmf, 6) + 1) * (u24le(anmf, 9) + 1);
+    // A frame larger than the canvas costs its own area to decode.
+    if (area > canvas.width * canvas.height) this.budget.add(area - canvas.width * canvas.height, 1, 0);
   }
 
   /** Fixes the RIFF size and releases the head. */
