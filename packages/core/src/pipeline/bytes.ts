@@ -1,10 +1,12 @@
 // Byte helpers shared by the pipeline's format walkers. Web APIs only.
 
-type IndexOf = (this: Uint8Array, value: number, from: number) => number;
+/** `indexOf` called with the bytes as `this`. */
+export type IndexOf = (this: Uint8Array, value: number, from: number) => number;
 // Feature detection, not an import: where the runtime has Node's Buffer, its indexOf is a
 // native memchr, several times faster than TypedArray#indexOf on the plain Uint8Arrays
 // that Web streams deliver. Scanning every byte of an upload is the hot loop here.
-const nativeIndexOf = (globalThis as { Buffer?: { prototype: { indexOf: IndexOf } } }).Buffer?.prototype.indexOf;
+export const nativeIndexOf: IndexOf | undefined = (globalThis as { Buffer?: { prototype: { indexOf: IndexOf } } })
+  .Buffer?.prototype.indexOf;
 
 /** The index of byte `value` in `bytes` at or after `from`, or -1. */
 export function indexOfByte(bytes: Uint8Array, value: number, from = 0): number {

@@ -4,7 +4,7 @@
 // scans) they are neutralised in place: renamed COM, payload zeroed. Bytes after EOI
 // (camera trailers, MPF second images, each with their own EXIF) are zeroed.
 
-import { asciiBytes, Collector, hasPrefix, indexOfByte, u16be } from './bytes.js';
+import { asciiBytes, Collector, hasPrefix, nativeIndexOf, u16be } from './bytes.js';
 import { minimalTiff, type Orientation, readOrientation } from './exif.js';
 import { unsupported } from './limits.js';
 import { Walker, zeros } from './rewriter.js';
@@ -112,7 +112,7 @@ export class JpegWalker extends Walker {
         case S.Entropy:
           // The hot loop: only 0xFF matters, and it is almost always stuffing (FF 00) or RSTn.
           for (;;) {
-            const ff = indexOfByte(chunk, 0xff, i);
+            const ff = nativeIndexOf ? nativeIndexOf.call(chunk, 0xff, i) : chunk.indexOf(0xff, i);
             if (ff < 0) {
               i = n;
               break;
