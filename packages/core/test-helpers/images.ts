@@ -1,6 +1,9 @@
 // Test helpers for @imgstash/core: real images encoded by sharp (libvips), byte utilities and
 // sources that record how they were consumed. Not shipped: this folder is outside src.
 import { createHash } from 'node:crypto';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 
@@ -442,4 +445,26 @@ export function containsText(bytes: Uint8Array, text: string): boolean {
 /** The decoded pixels (no auto-rotation), as sharp gives them, every frame. */
 export async function decodedPixels(bytes: Uint8Array): Promise<Buffer> {
   return sharp(bytes, { animated: true }).raw().toBuffer();
+}
+
+/**
+ * A real 20000 × 20000 PNG of one colour (400 MP in well under a megabyte), made by sharp
+ * once and kept in the temp directory: encoding it costs seconds of CPU.
+ */
+export async function solidPngBomb(): Promise<Uint8Array> {
+  const path = join(tmpdir(), 'imgstash-test-bomb-20000x20000.png');
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch {
+    const png = await sharp({
+      create: { width: 20000, height: 20000, channels: 3, background: '#336699' },
+      limitInputPixels: false,
+    })
+      .png({ compressionLevel: 9 })
+      .toBuffer();
+    const partial = `${path}.${process.pid}.tmp`;
+    await writeFile(partial, png);
+    await rename(partial, path);
+    return new Uint8Array(png);
+  }
 }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { createMemoryStore } from '../../../memory/src/index.js';
 import {
   bytesOf,
   collect,
@@ -11,6 +12,7 @@ import {
   randomSplits,
   SECRETS,
   sha256Hex,
+  solidPngBomb,
   splitEvery,
   type TaggedFormat,
   taggedImage,
@@ -225,14 +227,8 @@ describe('pixel and frame limits, from the headers, before any decode', () => {
   });
 
   it('refuses a real 20000 × 20000 PNG made by sharp (solid colour, about 1 MB), having read its first chunk only', async () => {
-    const png = new Uint8Array(
-      await sharp({
-        create: { width: 20000, height: 20000, channels: 3, background: '#336699' },
-        limitInputPixels: false,
-      })
-        .png({ compressionLevel: 9 })
-        .toBuffer(),
-    );
+    const png = await solidPngBomb();
+    expect(png.length).toBeLessThan(2 * 1024 * 1024);
     const source = trackedIterable(splitEvery(png, 64 * 1024));
     await expect(prepareImage(source, policy)).rejects.toThrow(code('PAYLOAD_TOO_LARGE'));
     expect(source.pulled).toBeLessThanOrEqual(64 * 1024);
@@ -256,6 +252,48 @@ describe('pixel and frame limits, from the headers, before any decode', () => {
     expect((await run(await taggedImage('jpeg'), resolvePolicy({ maxPixels: 64 * 48 - 1 }))).error).toEqual(
       code('PAYLOAD_TOO_LARGE'),
     );
+  });
+});
+
+describe('limits mid-stream and the store', () => {
+  it('makes a store abort and keep nothing when a later GIF frame passes maxFrames', async () => {
+    const store = createMemoryStore();
+    const image = await prepareImage(
+      generate(splitEvery(await taggedImage('gif'), 512)),
+      resolvePolicy({ maxFrames: 2 }),
+    );
+    await expect(store.put('gif', image.body, { contentType: image.contentType })).rejects.toThrow(
+      code('PAYLOAD_TOO_LARGE'),
+    );
+    expect(store.size).toBe(0);
+  });
+
+  it('counts the frames an APNG declares in acTL against maxFrames, before any decode', async () => {
+    const png = await taggedImage('png');
+    // A well-formed acTL chunk (5 frames, loop forever) inserted after IHDR; sharp cannot write APNG.
+    const apng = concatBytes(
+      png.subarray(0, 33),
+      pngChunk('acTL', Uint8Array.of(0, 0, 0, 5, 0, 0, 0, 0)),
+      png.subarray(33),
+    );
+    await expect(prepareImage(apng, resolvePolicy({ maxFrames: 4 }))).rejects.toThrow(code('PAYLOAD_TOO_LARGE'));
+    const { image } = await strip(apng);
+    expect(image.digest().frames).toBe(5);
+  });
+
+  it('without expectedSize, leaves size unknown until digest() for a file longer than its header', async () => {
+    const input = await taggedImage('progressive-jpeg');
+    const image = await prepareImage(generate(splitEvery(input, 1000)), policy);
+    expect(image.size).toBeUndefined();
+    const out = await collect(image.body);
+    expect(image.digest().size).toBe(out.length);
+    expect(out.length).toBeLessThan(input.length);
+  });
+
+  it('refuses a body that turns out longer than the expectedSize it was announced with', async () => {
+    const input = await taggedImage('jpeg');
+    const { error } = await run(input, policy, input.length - 1);
+    expect(error).toEqual(code('INVALID_INPUT'));
   });
 });
 
