@@ -1,5 +1,6 @@
 export { abortableChunks, bodyChunks, iterateBody, readAll, throwIfAborted } from './body.js';
 export { type ClientErrorSocket, type ClientErrorSource, jsonClientErrors } from './client-errors.js';
+export { type Deadline, deadlineError, startDeadline, untilAborted, withDeadline } from './deadline.js';
 export {
   IMAGE_STORE_ERROR_CODES,
   ImageStoreError,
@@ -25,7 +26,10 @@ export {
   type ImageHandlers,
   type ImageRoutePaths,
   type RedirectTarget,
+  type RouteMatch,
+  type RouteName,
   renderUploadPage,
+  type StoreDeadlines,
   type UploadedImage,
   type UploadPageOptions,
 } from './handlers/index.js';
@@ -34,6 +38,7 @@ export { type ErrorBody, errorResponse, jsonResponse } from './http.js';
 export { createStructureCheck, MarkupScanner, type StructureCheck } from './inspect.js';
 export {
   assertValidKey,
+  assertValidPrefix,
   createId,
   createIdGenerator,
   DEFAULT_ID_LENGTH,
@@ -80,8 +85,10 @@ export { SERVE_CSP, serveLocalFile, serveSignedUrl } from './serve.js';
 export { createUrlSigner, randomSecret, type SignedParams, type UrlSigner } from './signer.js';
 export { EXTENSION_FOR_TYPE, type RasterImageType, SNIFF_BYTES, type SniffedType, sniffType } from './sniff.js';
 export type {
+  CallOptions,
   ImageBody,
   ImageStore,
+  ListedObject,
   ObjectBody,
   ObjectInfo,
   PutOptions,

@@ -54,6 +54,11 @@ export function isValidKey(value: unknown): value is string {
   );
 }
 
+/** Throws `INVALID_INPUT` unless `prefix` is `''` or a valid key: what {@link ImageStore.list} accepts. */
+export function assertValidPrefix(prefix: unknown): asserts prefix is string {
+  if (prefix !== '') assertValidKey(prefix);
+}
+
 /**
  * Throws `INVALID_INPUT` unless `key` is 1..128 characters of `[A-Za-z0-9_.-]`, does
  * not start with a dot and contains no `..`. Slashes, backslashes, NUL, percent-encoded

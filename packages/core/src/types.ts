@@ -58,8 +58,18 @@ export interface ObjectBody extends ObjectInfo {
   body: ReadableStream<Uint8Array>;
 }
 
+/**
+ * Options of the short store calls (`exists`, `stat`, `get`, `delete`). Core's handlers pass
+ * a `signal` that aborts when their deadline passes or the client goes away; a store
+ * should hand it to its I/O (an SDK's `abortSignal`) and reject with the abort's reason.
+ * Core enforces its deadlines either way: a store that ignores the signal only wastes work.
+ */
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
 /** Options for {@link ImageStore.signedUrl}. */
-export interface SignedUrlOptions {
+export interface SignedUrlOptions extends CallOptions {
   /** Lifetime in seconds. Default 3600, clamped to 1..604800 (S3's own bound). */
   expiresIn?: number;
   /** `inline` (default) or `attachment`. */
@@ -73,6 +83,14 @@ export interface SignedUrlOptions {
    * URL, which lets browsers and CDNs cache one URL per window. Defaults to now.
    */
   signedAt?: number;
+}
+
+/** One entry of {@link ImageStore.list}. */
+export interface ListedObject {
+  key: string;
+  size: number;
+  /** When the object was stored, where the store knows it. */
+  lastModified?: Date;
 }
 
 /**
@@ -90,16 +108,23 @@ export interface ImageStore {
    */
   put(key: string, body: ImageBody, options: PutOptions): Promise<StoredObject>;
   /** Resolves `true` when an object is stored under `key`, `false` when none is. */
-  exists(key: string): Promise<boolean>;
+  exists(key: string, options?: CallOptions): Promise<boolean>;
   /**
    * A time-limited URL that serves the object's bytes. It does not check that the
    * object exists: a URL for a missing key resolves to a 404 (or 403 on some S3 providers).
    */
   signedUrl(key: string, options?: SignedUrlOptions): Promise<string>;
   /** The object's metadata, or `undefined` when no object is stored under `key`. */
-  stat(key: string): Promise<ObjectInfo | undefined>;
+  stat(key: string, options?: CallOptions): Promise<ObjectInfo | undefined>;
   /** The object's bytes and metadata, or `undefined` when no object is stored under `key`. */
-  get(key: string): Promise<ObjectBody | undefined>;
+  get(key: string, options?: CallOptions): Promise<ObjectBody | undefined>;
   /** Removes the object. Idempotent: deleting a missing key resolves without error. */
-  delete(key: string): Promise<void>;
+  delete(key: string, options?: CallOptions): Promise<void>;
+  /**
+   * Optional capability: the objects whose keys start with `prefix` (`''` for all), in no
+   * particular order. Core uses it to find an image's derived keys (`<id>.<suffix>`, e.g.
+   * variants) when it deletes the image, and to sweep stale pending uploads. A prefix that
+   * is neither `''` nor a valid key is refused with `INVALID_INPUT`.
+   */
+  list?(prefix: string, options?: CallOptions): AsyncIterable<ListedObject>;
 }

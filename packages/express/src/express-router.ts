@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createImageHandlers, type HandlerRequest, type ImageHandlerOptions, type ImageHandlers } from '@imgstash/core';
 import {
-  type ErrorRequestHandler,
-  type Request as ExpressRequest,
-  type Response as ExpressResponse,
-  type RequestHandler,
-  Router,
-} from 'express';
+  createImageHandlers,
+  type HandlerRequest,
+  type ImageHandlerOptions,
+  type ImageHandlers,
+  type RedirectTarget,
+} from '@imgstash/core';
+import { type Request as ExpressRequest, type Response as ExpressResponse, Router } from 'express';
 
 /** Options for {@link imageRouter}: those of core's `createImageHandlers`. */
 export type ImageRouterOptions = ImageHandlerOptions;
@@ -133,58 +133,33 @@ export async function sendResponse(req: IncomingMessage, res: ServerResponse, re
  */
 export function imageRouter(options: ImageRouterOptions): ImageRouter {
   const handlers = createImageHandlers(options);
-  const { paths } = handlers;
   const router = Router() as ImageRouter;
   Object.defineProperty(router, 'handlers', { value: handlers });
 
-  const adapt =
-    (run: (request: HandlerRequest, req: ExpressRequest) => Promise<Response> | Response): RequestHandler =>
-    (req: ExpressRequest, res: ExpressResponse, next) => {
-      let response: Promise<Response> | Response;
-      try {
-        response = run(toHandlerRequest(req, res), req);
-      } catch (error) {
-        next(error);
-        return;
-      }
-      Promise.resolve(response)
-        .then((r) => sendResponse(req, res, r))
-        .catch(next);
-    };
-
-  router.all(
-    paths.upload,
-    adapt((request, req) => handlers.upload(request, req.baseUrl)),
-  );
-  // The hot path: a cached redirect is written straight to the Node response.
-  router.all(`${paths.image}/:id`, (req: ExpressRequest, res: ExpressResponse, next) => {
-    handlers
-      .redirectTarget(toHandlerRequest(req, res), String(req.params.id), req.baseUrl)
-      .then((target) => {
-        if (target instanceof Response) return sendResponse(req, res, target);
-        res.writeHead(target.status, headerList(Object.entries(target.headers))).end();
+  // One middleware for every route: core matches the path (as sent, not decoded, so a
+  // malformed %-escape is core's JSON 404 rather than Express's HTML 400) and anything
+  // that is not imgstash's goes on to the app.
+  router.use((req: ExpressRequest, res: ExpressResponse, next) => {
+    const found = handlers.match(req.path);
+    if (!found) return next();
+    const request = toHandlerRequest(req, res);
+    let response: Promise<RedirectTarget | Response>;
+    try {
+      response =
+        found.route === 'redirect'
+          ? // The hot path: a cached redirect is written straight to the Node response.
+            handlers.redirectTarget(request, found.params.id ?? '', req.baseUrl)
+          : handlers.dispatch(found, request, req.baseUrl);
+    } catch (error) {
+      next(error);
+      return;
+    }
+    response
+      .then((r) => {
+        if (r instanceof Response) return sendResponse(req, res, r);
+        res.writeHead(r.status, headerList(Object.entries(r.headers))).end();
       })
       .catch(next);
   });
-  if (paths.files !== null) {
-    router.all(
-      `${paths.files}/:key`,
-      adapt((request, req) => handlers.serve(request, String(req.params.key))),
-    );
-  }
-  if (paths.page !== false) {
-    router.get(
-      paths.page,
-      adapt((request, req) => handlers.page(request, req.baseUrl)),
-    );
-  }
-  // Express decodes route params itself and answers a malformed %-escape (`/i/%E0%A4%A`)
-  // with its own HTML 400. Core routes on the raw path and answers JSON (404 for an id),
-  // so hand those requests to it. Only errors raised inside this router reach here.
-  const undecodable: ErrorRequestHandler = (error, req, res, next) => {
-    if (!(error instanceof URIError)) return next(error);
-    adapt((request, r) => handlers.fetch(request, r.baseUrl))(req, res, next);
-  };
-  router.use(undecodable);
   return router;
 }

@@ -1,16 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
-import { type FileHandle, lstat, mkdir, open, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { type FileHandle, lstat, mkdir, open, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import {
   abortableChunks,
   assertSize,
   assertValidKey,
+  assertValidPrefix,
   createLocalUrls,
   type ImageBody,
   ImageStoreError,
   isAbortError,
   isImageStoreError,
+  isValidKey,
   type LocallyServedStore,
   type LocalUrlOptions,
   normalizePutOptions,
@@ -197,8 +199,9 @@ export function createFsStore(options: FsStoreOptions): LocallyServedStore {
         throw storageError('write failed', error);
       }
     },
-    async exists(key) {
+    async exists(key, call) {
       assertValidKey(key);
+      throwIfAborted(call?.signal);
       try {
         // lstat: a symlink is not an object, as get (O_NOFOLLOW) agrees.
         return (await lstat(dataPath(key))).isFile();
@@ -208,10 +211,12 @@ export function createFsStore(options: FsStoreOptions): LocallyServedStore {
       }
     },
     async signedUrl(key: string, signOptions?: SignedUrlOptions) {
+      throwIfAborted(signOptions?.signal);
       return localUrls.sign(key, signOptions);
     },
-    async stat(key) {
+    async stat(key, call) {
       assertValidKey(key);
+      throwIfAborted(call?.signal);
       let st: Stats;
       try {
         st = await lstat(dataPath(key));
@@ -222,8 +227,9 @@ export function createFsStore(options: FsStoreOptions): LocallyServedStore {
       if (!st.isFile()) return undefined;
       return info(key, st, await readSidecar(key));
     },
-    async get(key): Promise<ObjectBody | undefined> {
+    async get(key, call): Promise<ObjectBody | undefined> {
       assertValidKey(key);
+      throwIfAborted(call?.signal);
       let handle: FileHandle;
       try {
         handle = await open(dataPath(key), constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -245,8 +251,33 @@ export function createFsStore(options: FsStoreOptions): LocallyServedStore {
         throw isImageStoreError(error) ? error : storageError('read failed', error);
       }
     },
-    async delete(key) {
+    async *list(prefix, call) {
+      assertValidPrefix(prefix);
+      throwIfAborted(call?.signal);
+      let names: string[];
+      try {
+        names = await readdir(root);
+      } catch (error) {
+        if (isMissing(error)) return;
+        throw storageError('list failed', error);
+      }
+      for (const name of names) {
+        // The temp and sidecar directories start with a dot, which no key does.
+        if (!name.startsWith(prefix) || !isValidKey(name)) continue;
+        throwIfAborted(call?.signal);
+        let st: Stats;
+        try {
+          st = await lstat(dataPath(name));
+        } catch (error) {
+          if (isMissing(error)) continue;
+          throw storageError('list failed', error);
+        }
+        if (st.isFile()) yield { key: name, size: st.size, lastModified: st.mtime };
+      }
+    },
+    async delete(key, call) {
       assertValidKey(key);
+      throwIfAborted(call?.signal);
       try {
         await unlink(dataPath(key)).catch((error: unknown) => {
           if (!isMissing(error)) throw error;

@@ -7,12 +7,6 @@ export type ImageRoutesOptions = ImageHandlerOptions;
 /** A Hono app with the imgstash routes, and the core handlers behind it. */
 export type ImageRoutes = Hono & { readonly handlers: ImageHandlers };
 
-/** The path this app is mounted at: the matched route pattern minus our own part. */
-function mountOf(c: Context, own: string): string {
-  const route = c.req.routePath;
-  return route.endsWith(own) ? route.slice(0, route.length - own.length) : '';
-}
-
 /** What @hono/node-server passes as `c.env.incoming`: the Node request (duck-typed, no Node import). */
 interface NodeIncoming {
   readableDidRead?: boolean;
@@ -20,11 +14,11 @@ interface NodeIncoming {
 }
 
 /**
- * The request to hand to core's upload handler. On @hono/node-server the body is read
+ * The request to hand to core for a route that reads a body. On @hono/node-server the body is read
  * from the Node request itself, as `@imgstash/express` does: its Web-stream view copies
  * every chunk. Elsewhere (Bun, Deno, Workers) it is the Web `Request` as is.
  */
-function uploadRequest(c: Context): HandlerRequest {
+function bodyRequest(c: Context): HandlerRequest {
   const raw = c.req.raw;
   const incoming = (c.env as { incoming?: NodeIncoming } | undefined)?.incoming;
   if (typeof incoming?.iterator !== 'function' || incoming.readableDidRead !== false) return raw;
@@ -57,19 +51,20 @@ function uploadRequest(c: Context): HandlerRequest {
  */
 export function imageRoutes(options: ImageRoutesOptions): ImageRoutes {
   const handlers = createImageHandlers(options);
-  const { paths } = handlers;
   const app = new Hono() as ImageRoutes;
   Object.defineProperty(app, 'handlers', { value: handlers });
 
-  app.all(paths.upload, (c) => handlers.upload(uploadRequest(c), mountOf(c, paths.upload)));
-  const imageRoute = `${paths.image}/:id`;
-  app.all(imageRoute, (c) => handlers.redirect(c.req.raw, c.req.param('id') ?? '', mountOf(c, imageRoute)));
-  if (paths.files !== null) {
-    app.all(`${paths.files}/:key`, (c) => handlers.serve(c.req.raw, c.req.param('key') ?? ''));
-  }
-  if (paths.page !== false) {
-    const page = paths.page;
-    app.get(page, (c) => handlers.page(c.req.raw, mountOf(c, page === '/' ? '' : page)));
-  }
+  // One handler for every route: core matches the path as sent (Hono's `c.req.path` is
+  // decoded), and anything that is not imgstash's goes on to the app.
+  app.all('*', (c, next) => {
+    const mount = c.req.routePath.replace(/\/?\*$/, '');
+    // The WHATWG URL keeps the path's percent-escapes as sent.
+    let path = new URL(c.req.url).pathname;
+    if (mount && path.startsWith(mount)) path = path.slice(mount.length) || '/';
+    const found = handlers.match(path);
+    if (!found) return next();
+    const request = c.req.method === 'GET' || c.req.method === 'HEAD' ? c.req.raw : bodyRequest(c);
+    return handlers.dispatch(found, request, mount);
+  });
   return app;
 }

@@ -2,6 +2,7 @@ import {
   abortableChunks,
   assertSize,
   assertValidKey,
+  assertValidPrefix,
   createLocalUrls,
   type ImageBody,
   type LocallyServedStore,
@@ -107,27 +108,41 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       objects.set(key, { bytes, info });
       return { key, size, contentType: opts.contentType, etag };
     },
-    async exists(key) {
+    async exists(key, call) {
       assertValidKey(key);
+      throwIfAborted(call?.signal);
       return objects.has(key);
     },
     async signedUrl(key: string, signOptions?: SignedUrlOptions) {
+      throwIfAborted(signOptions?.signal);
       return localUrls.sign(key, signOptions);
     },
-    async stat(key) {
+    async stat(key, call) {
       assertValidKey(key);
+      throwIfAborted(call?.signal);
       const entry = objects.get(key);
       return entry ? { ...entry.info, metadata: { ...entry.info.metadata } } : undefined;
     },
-    async get(key): Promise<ObjectBody | undefined> {
+    async get(key, call): Promise<ObjectBody | undefined> {
       assertValidKey(key);
+      throwIfAborted(call?.signal);
       const entry = objects.get(key);
       if (!entry) return undefined;
       return { ...entry.info, metadata: { ...entry.info.metadata }, body: stream(entry.bytes) };
     },
-    async delete(key) {
+    async delete(key, call) {
       assertValidKey(key);
+      throwIfAborted(call?.signal);
       objects.delete(key);
+    },
+    async *list(prefix, call) {
+      assertValidPrefix(prefix);
+      throwIfAborted(call?.signal);
+      // A snapshot: puts and deletes while the caller iterates do not disturb it.
+      const found = [...objects].filter(([key]) => key.startsWith(prefix));
+      for (const [key, { info }] of found) {
+        yield { key, size: info.size, ...(info.lastModified ? { lastModified: info.lastModified } : {}) };
+      }
     },
   };
 }

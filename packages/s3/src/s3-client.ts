@@ -39,12 +39,17 @@ export interface S3ConnectionOptions {
    * Default 30000. A part of a multipart upload must go up within it.
    */
   requestTimeout?: number;
-  /** Attempts per request, the first one included; throttling and 5xx are retried. Default 3. */
+  /**
+   * Attempts per request, the first one included; timeouts, refused connections, throttling
+   * and 5xx are retried with backoff. Default 2: one retry, so that a hanging endpoint costs
+   * at most two `requestTimeout`s, and core's deadlines (10 s for lookups, 30 s for a put)
+   * cut the rest short. Raise it for batch jobs that can wait.
+   */
   maxAttempts?: number;
 }
 
 /** The defaults of {@link S3ConnectionOptions}. */
-export const CONNECTION_DEFAULTS = { connectionTimeout: 3000, requestTimeout: 30_000, maxAttempts: 3 } as const;
+export const CONNECTION_DEFAULTS = { connectionTimeout: 3000, requestTimeout: 30_000, maxAttempts: 2 } as const;
 
 /**
  * Builds an `S3Client` with imgstash's defaults: bounded timeouts and retries, and

@@ -3,11 +3,15 @@ import {
   GetObjectCommand,
   type GetObjectCommandInput,
   HeadObjectCommand,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import {
   assertValidKey,
+  assertValidPrefix,
+  type CallOptions,
   clampExpiresIn,
   contentDisposition,
   decodeFilenameMetadata,
@@ -15,6 +19,8 @@ import {
   type ImageBody,
   type ImageStore,
   ImageStoreError,
+  isValidKey,
+  type ListedObject,
   normalizePutOptions,
   type ObjectBody,
   type ObjectInfo,
@@ -219,12 +225,21 @@ export function createS3Store(options: S3StoreOptions): ImageStore {
     CONNECTION_DEFAULTS.requestTimeout;
   const objectKey = (key: string) => prefix + key;
 
-  async function head(key: string, operation: string): Promise<ObjectInfo | undefined> {
+  // The caller's signal goes to the SDK, which then cancels the request; an abort rejects
+  // with the signal's own reason, as the contract asks.
+  const sendOptions = (call: CallOptions | undefined) => (call?.signal ? { abortSignal: call.signal } : undefined);
+  const rethrowAbort = (call: CallOptions | undefined) => {
+    if (call?.signal?.aborted) throw call.signal.reason;
+  };
+
+  async function head(key: string, operation: string, call?: CallOptions): Promise<ObjectInfo | undefined> {
     assertValidKey(key);
+    throwIfAborted(call?.signal);
     try {
-      const out = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: objectKey(key) }));
+      const out = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: objectKey(key) }), sendOptions(call));
       return objectInfo(key, out);
     } catch (error) {
+      rethrowAbort(call);
       if (isMissingObject(error)) return undefined;
       throw toStoreError(error, operation);
     }
@@ -256,12 +271,13 @@ export function createS3Store(options: S3StoreOptions): ImageStore {
       return stored;
     },
 
-    async exists(key: string): Promise<boolean> {
-      return (await head(key, 'exists')) !== undefined;
+    async exists(key: string, call?: CallOptions): Promise<boolean> {
+      return (await head(key, 'exists', call)) !== undefined;
     },
 
     async signedUrl(key: string, signOptions: SignedUrlOptions = {}): Promise<string> {
       assertValidKey(key);
+      throwIfAborted(signOptions.signal);
       const { disposition, filename, signedAt } = signOptions;
       const contentType = signOptions.contentType?.toLowerCase();
       if (contentType !== undefined && !MEDIA_TYPE.test(contentType)) {
@@ -284,27 +300,73 @@ export function createS3Store(options: S3StoreOptions): ImageStore {
       }
     },
 
-    stat(key: string): Promise<ObjectInfo | undefined> {
-      return head(key, 'stat');
+    stat(key: string, call?: CallOptions): Promise<ObjectInfo | undefined> {
+      return head(key, 'stat', call);
     },
 
-    async get(key: string): Promise<ObjectBody | undefined> {
+    async get(key: string, call?: CallOptions): Promise<ObjectBody | undefined> {
       assertValidKey(key);
+      throwIfAborted(call?.signal);
       try {
-        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: objectKey(key) }));
+        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: objectKey(key) }), sendOptions(call));
         if (!out.Body) throw new Error('GetObject returned no body');
         return { ...objectInfo(key, out), body: translatedStream(out.Body.transformToWebStream()) };
       } catch (error) {
+        rethrowAbort(call);
         if (isMissingObject(error)) return undefined;
         throw toStoreError(error, 'get');
       }
     },
 
-    async delete(key: string): Promise<void> {
+    async *list(listPrefix: string, call?: CallOptions): AsyncGenerator<ListedObject> {
+      assertValidPrefix(listPrefix);
+      let token: string | undefined;
+      do {
+        throwIfAborted(call?.signal);
+        let page: ListObjectsV2CommandOutput;
+        const command = new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: prefix + listPrefix,
+          ...(token === undefined ? {} : { ContinuationToken: token }),
+        });
+        // Path-style, the SDK sends a bucket-level GET as `/<bucket>/`; s3rver (and other
+        // lax servers) sign `/<bucket>` instead and refuse it. Both name the same resource
+        // and the SDK signs what it sends, so send the form every server agrees on.
+        command.middlewareStack.add(
+          (next) => (args) => {
+            const request = args.request as { path?: string };
+            if (request.path === `/${bucket}/`) request.path = `/${bucket}`;
+            return next(args);
+          },
+          { step: 'build', name: 'imgstashBucketPath' },
+        );
+        try {
+          page = await client.send(command, sendOptions(call));
+        } catch (error) {
+          rethrowAbort(call);
+          throw toStoreError(error, 'list');
+        }
+        for (const object of page.Contents ?? []) {
+          const key = object.Key?.slice(prefix.length);
+          // Objects under the prefix that no store key could name are not this store's.
+          if (key === undefined || !isValidKey(key)) continue;
+          yield {
+            key,
+            size: object.Size ?? 0,
+            ...(object.LastModified ? { lastModified: object.LastModified } : {}),
+          };
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token !== undefined);
+    },
+
+    async delete(key: string, call?: CallOptions): Promise<void> {
       assertValidKey(key);
+      throwIfAborted(call?.signal);
       try {
-        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: objectKey(key) }));
+        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: objectKey(key) }), sendOptions(call));
       } catch (error) {
+        rethrowAbort(call);
         // S3 answers 204 for a missing key; some compatible servers answer 404.
         if (isMissingObject(error)) return;
         throw toStoreError(error, 'delete');

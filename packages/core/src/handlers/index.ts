@@ -6,6 +6,9 @@ export {
   type ImageHandlers,
   type ImageRoutePaths,
   type RedirectTarget,
+  type RouteMatch,
+  type RouteName,
+  type StoreDeadlines,
   type UploadedImage,
 } from './handlers.js';
 export { renderUploadPage, type UploadPageOptions } from './page.js';

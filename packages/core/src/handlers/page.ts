@@ -1,9 +1,18 @@
+import { type HandlerContext, mountPrefix } from './context.js';
+import type { HandlerRequest, ImageHandlers } from './options.js';
+import { methodNotAllowed } from './respond.js';
+
 /** Inputs of the upload page. */
 export interface UploadPageOptions {
+  /** Where the page posts each file (the mount prefix included), e.g. `/upload`. */
   uploadUrl: string;
+  /** The multipart field that carries the file, e.g. `file`. */
   fieldName: string;
+  /** Largest file in bytes; bigger files are refused in the page before anything is sent. */
   maxBytes: number;
+  /** Accepted media types, shown in the hint and given to the file picker's `accept`. */
   allowedTypes: readonly string[];
+  /** The document title and heading. */
   title: string;
 }
 
@@ -19,18 +28,34 @@ function nonce(): string {
 
 /**
  * The upload page: a plain HTML document with no build step and no external assets.
- * File picker, drag and drop, a progress bar (XHR upload events), a preview, a copy-link
- * button and readable errors. Its script and style run under a per-response CSP nonce.
+ * It takes files however a person gives them: the file picker (several at once), a drop
+ * anywhere on the page, or a paste from the clipboard (a screenshot). Files go up one after
+ * another, each as an item of a list with its own progress bar (XHR upload events), then its
+ * link (`[data-link]`), a copy button and a preview, or its own readable error (the server's
+ * `error.message`). Its script and style run under a per-response CSP nonce, with no inline
+ * handlers; filenames reach the document only as text.
+ *
+ * @example
+ * ```ts
+ * const { html, nonce } = renderUploadPage({
+ *   uploadUrl: '/upload',
+ *   fieldName: 'file',
+ *   maxBytes: 10 * 1024 * 1024,
+ *   allowedTypes: ['image/jpeg', 'image/png'],
+ *   title: 'My images',
+ * });
+ * // Serve `html` with `Content-Security-Policy: script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; …`
+ * ```
  */
 export function renderUploadPage(options: UploadPageOptions): { html: string; nonce: string } {
   const n = nonce();
+  const mb = (options.maxBytes / 1024 / 1024).toFixed(options.maxBytes % (1024 * 1024) === 0 ? 0 : 1);
   const config = {
     uploadUrl: options.uploadUrl,
     fieldName: options.fieldName,
     maxBytes: options.maxBytes,
-    accept: options.allowedTypes,
+    limit: `${mb} MiB`,
   };
-  const mb = (options.maxBytes / 1024 / 1024).toFixed(options.maxBytes % (1024 * 1024) === 0 ? 0 : 1);
   const kinds = options.allowedTypes.map((t) => t.replace('image/', '').replace('+xml', '').toUpperCase()).join(', ');
   const html = `<!doctype html>
 <html lang="en">
@@ -39,96 +64,239 @@ export function renderUploadPage(options: UploadPageOptions): { html: string; no
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(options.title)}</title>
 <style nonce="${n}">
-  :root { color-scheme: light dark; --accent: #2563eb; --bad: #dc2626; --line: #8884; }
+  :root { color-scheme: light dark; --accent: #2563eb; --bad: #dc2626; --ok: #16a34a; --line: #8884; --soft: #8881; }
   * { box-sizing: border-box; }
   body { font: 16px/1.5 system-ui, sans-serif; margin: 0; display: grid; place-items: center; min-height: 100vh; }
-  main { width: min(36rem, 92vw); padding: 2rem 0; }
+  main { width: min(38rem, 92vw); padding: 2rem 0; }
   h1 { font-size: 1.6rem; margin: 0 0 .25rem; }
   p.hint { margin: 0 0 1.25rem; opacity: .75; }
-  #drop { display: block; border: 2px dashed var(--line); border-radius: 12px; padding: 2.5rem 1rem; text-align: center; cursor: pointer; }
-  #drop.over { border-color: var(--accent); background: #2563eb14; }
+  kbd { font: .85em ui-monospace, monospace; border: 1px solid var(--line); border-radius: 4px; padding: 0 .3em; }
+  #drop { display: block; border: 2px dashed var(--line); border-radius: 12px; padding: 2.25rem 1rem; text-align: center; cursor: pointer; }
+  #drop:hover, body.dragging #drop { border-color: var(--accent); background: #2563eb14; }
   #drop input { display: block; margin: .75rem auto 0; }
-  progress { width: 100%; height: .75rem; margin-top: 1rem; }
-  progress[hidden] { display: none; }
-  #error { color: var(--bad); margin-top: 1rem; font-weight: 600; }
-  #result { margin-top: 1.25rem; }
-  #result img { max-width: 100%; max-height: 50vh; border-radius: 8px; display: block; margin-bottom: .75rem; }
+  #overlay { position: fixed; inset: .75rem; display: grid; place-items: center; border: 3px dashed var(--accent);
+    border-radius: 16px; background: #2563eb1f; backdrop-filter: blur(3px); pointer-events: none; visibility: hidden; }
+  #overlay span { background: var(--accent); color: #fff; font-size: 1.3rem; font-weight: 700; padding: .7rem 1.6rem;
+    border-radius: 999px; box-shadow: 0 6px 24px #0003; }
+  body.dragging #overlay { visibility: visible; }
+  #uploads { list-style: none; margin: 1.25rem 0 0; padding: 0; display: grid; gap: .75rem; }
+  .item { display: grid; grid-template-columns: 4.5rem minmax(0, 1fr); gap: .85rem; align-items: center; padding: .75rem;
+    border: 1px solid var(--line); border-radius: 10px; }
+  .item[data-state="error"] { border-color: #dc262680; }
+  .thumb { width: 4.5rem; height: 4.5rem; border-radius: 8px; background: var(--soft); display: grid; place-items: center;
+    overflow: hidden; font-size: .7rem; font-weight: 700; opacity: .9; text-transform: uppercase; color: inherit; text-decoration: none; }
+  .thumb img { width: 100%; height: 100%; object-fit: cover; display: block; }
+  .thumb img[hidden] { display: none; }
+  .body { min-width: 0; display: grid; grid-template-columns: minmax(0, 1fr); gap: .35rem; }
+  .title { display: flex; gap: .5rem; align-items: baseline; }
+  .name { min-width: 0; font-weight: 600; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+  .meta { flex: none; opacity: .7; font-size: .85rem; white-space: nowrap; }
+  .status { margin: 0; font-size: .9rem; opacity: .8; }
+  .item[data-state="done"] .status { color: var(--ok); opacity: 1; }
+  .error { margin: 0; color: var(--bad); font-weight: 600; font-size: .95rem; }
+  progress { width: 100%; height: .6rem; }
+  [hidden] { display: none !important; }
   .row { display: flex; gap: .5rem; }
-  .row input { flex: 1; font: inherit; padding: .4rem .6rem; border: 1px solid var(--line); border-radius: 6px; }
-  button { font: inherit; padding: .4rem .9rem; border: 0; border-radius: 6px; background: var(--accent); color: #fff; cursor: pointer; }
+  .row input { flex: 1; min-width: 0; font: inherit; font-size: .9rem; padding: .35rem .55rem; border: 1px solid var(--line); border-radius: 6px; }
+  button { font: inherit; font-size: .9rem; padding: .35rem .85rem; border: 0; border-radius: 6px; background: var(--accent); color: #fff; cursor: pointer; }
 </style>
 </head>
 <body>
 <main>
   <h1>${escapeHtml(options.title)}</h1>
-  <p class="hint">Upload an image (${escapeHtml(kinds)}, up to ${mb} MiB) and get a link to share.</p>
-  <label id="drop" for="file">Drop an image here, or choose one
-    <input id="file" type="file" name="${escapeHtml(options.fieldName)}" accept="${escapeHtml(options.allowedTypes.join(','))}">
+  <p class="hint">Upload images (${escapeHtml(kinds)}, up to ${mb} MiB each) and get links to share.
+    Drop them anywhere on this page, paste one with <kbd>Ctrl</kbd>+<kbd>V</kbd>, or choose several.</p>
+  <label id="drop" for="file">Drop images here, or choose them
+    <input id="file" type="file" multiple name="${escapeHtml(options.fieldName)}" accept="${escapeHtml(options.allowedTypes.join(','))}">
   </label>
-  <progress id="progress" max="100" value="0" hidden></progress>
-  <div id="error" role="alert" hidden></div>
-  <section id="result" hidden aria-live="polite">
-    <img id="preview" alt="Uploaded image preview">
-    <div class="row">
-      <input id="link" type="text" readonly aria-label="Link to the image">
-      <button id="copy" type="button">Copy link</button>
-    </div>
-  </section>
+  <ol id="uploads" aria-live="polite" aria-label="Uploads"></ol>
 </main>
+<div id="overlay" aria-hidden="true"><span>Drop to upload</span></div>
 <script nonce="${n}">
 (() => {
   const config = ${scriptJson(config)};
-  const $ = (id) => document.getElementById(id);
-  const drop = $('drop'), input = $('file'), progress = $('progress'), errorBox = $('error');
-  const result = $('result'), preview = $('preview'), link = $('link'), copy = $('copy');
+  const input = document.getElementById('file');
+  const list = document.getElementById('uploads');
+  const queue = [];
+  let busy = false;
 
-  function showError(message) {
-    errorBox.textContent = message;
-    errorBox.hidden = false;
-    progress.hidden = true;
+  const size = (bytes) =>
+    bytes < 1024 ? bytes + ' B' : bytes < 1048576 ? Math.round(bytes / 1024) + ' KiB' : (bytes / 1048576).toFixed(1) + ' MiB';
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
   }
 
-  function upload(file) {
-    errorBox.hidden = true;
-    result.hidden = true;
-    if (!file) return;
-    if (file.size === 0) return showError('That file is empty.');
-    if (file.size > config.maxBytes) {
-      return showError('That file is too large: the limit is ' + (config.maxBytes / 1048576).toFixed(1) + ' MiB.');
-    }
-    const form = new FormData();
-    form.append(config.fieldName, file, file.name);
-    const xhr = new XMLHttpRequest();
-    xhr.open('POST', config.uploadUrl);
-    xhr.responseType = 'json';
+  // One list item per file, shown at once, so a person sees the whole batch and its order.
+  function addItem(file) {
+    const item = el('li', 'item');
+    item.dataset.state = 'queued';
+    const thumb = el('a', 'thumb');
+    thumb.target = '_blank';
+    thumb.rel = 'noopener';
+    const dot = file.name.lastIndexOf('.');
+    const kind = el('span', '', dot > 0 ? file.name.slice(dot + 1, dot + 5) : '');
+    const preview = el('img');
+    preview.alt = 'Preview of ' + file.name;
+    preview.hidden = true;
+    preview.dataset.preview = '';
+    preview.addEventListener('load', () => { kind.hidden = true; preview.hidden = false; });
+    thumb.append(kind, preview);
+    const body = el('div', 'body');
+    const title = el('div', 'title');
+    const name = el('span', 'name', file.name);
+    name.dataset.name = '';
+    name.title = file.name;
+    title.append(name, el('span', 'meta', size(file.size)));
+    const progress = el('progress');
+    progress.max = 100;
     progress.value = 0;
-    progress.hidden = false;
-    xhr.upload.onprogress = (e) => { if (e.lengthComputable) progress.value = Math.round((e.loaded / e.total) * 100); };
-    xhr.onerror = () => showError('The upload failed: the server could not be reached.');
-    xhr.onload = () => {
-      const body = xhr.response;
-      if (xhr.status !== 201 || !body || !body.url) {
-        const message = body && body.error && body.error.message ? body.error.message : 'The upload failed (HTTP ' + xhr.status + ').';
-        return showError(message);
-      }
-      progress.value = 100;
-      const absolute = new URL(body.url, location.href).href;
-      link.value = absolute;
-      preview.src = absolute;
-      result.hidden = false;
-      progress.hidden = true;
-    };
-    xhr.send(form);
+    progress.hidden = true;
+    progress.setAttribute('aria-label', 'Upload progress of ' + file.name);
+    const status = el('p', 'status', 'Waiting…');
+    const error = el('p', 'error');
+    error.dataset.error = '';
+    error.hidden = true;
+    const row = el('div', 'row');
+    row.hidden = true;
+    const link = el('input');
+    link.type = 'text';
+    link.readOnly = true;
+    link.dataset.link = '';
+    link.setAttribute('aria-label', 'Link to ' + file.name);
+    const copy = el('button', '', 'Copy link');
+    copy.type = 'button';
+    copy.dataset.copy = '';
+    copy.addEventListener('click', async () => {
+      try { await navigator.clipboard.writeText(link.value); }
+      catch { link.select(); document.execCommand('copy'); }
+      copy.textContent = 'Copied!';
+      setTimeout(() => { copy.textContent = 'Copy link'; }, 1500);
+    });
+    row.append(link, copy);
+    body.append(title, progress, status, error, row);
+    item.append(thumb, body);
+    list.append(item);
+    return { item, thumb, preview, progress, status, error, row, link };
   }
 
-  input.addEventListener('change', () => upload(input.files && input.files[0]));
-  ['dragenter', 'dragover'].forEach((t) => drop.addEventListener(t, (e) => { e.preventDefault(); drop.classList.add('over'); }));
-  ['dragleave', 'drop'].forEach((t) => drop.addEventListener(t, (e) => { e.preventDefault(); drop.classList.remove('over'); }));
-  drop.addEventListener('drop', (e) => upload(e.dataTransfer && e.dataTransfer.files[0]));
-  copy.addEventListener('click', async () => {
-    try { await navigator.clipboard.writeText(link.value); copy.textContent = 'Copied!'; }
-    catch { link.select(); document.execCommand('copy'); copy.textContent = 'Copied!'; }
-    setTimeout(() => { copy.textContent = 'Copy link'; }, 1500);
+  function fail(view, message) {
+    view.item.dataset.state = 'error';
+    view.progress.hidden = true;
+    view.status.hidden = true;
+    view.error.textContent = message;
+    view.error.hidden = false;
+  }
+
+  function succeed(view, url) {
+    const absolute = new URL(url, location.href).href;
+    view.item.dataset.state = 'done';
+    view.progress.hidden = true;
+    view.status.textContent = 'Uploaded';
+    view.link.value = absolute;
+    view.thumb.href = absolute;
+    view.preview.src = absolute;
+    view.row.hidden = false;
+  }
+
+  // Resolves when this file is done, whatever the outcome, so the next one can start.
+  function upload(job) {
+    const { file, view } = job;
+    if (file.size === 0) return Promise.resolve(fail(view, 'That file is empty.'));
+    if (file.size > config.maxBytes) {
+      return Promise.resolve(fail(view, 'That file is too large: the limit is ' + config.limit + '.'));
+    }
+    return new Promise((resolve) => {
+      const form = new FormData();
+      form.append(config.fieldName, file, file.name);
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', config.uploadUrl);
+      xhr.responseType = 'json';
+      view.item.dataset.state = 'uploading';
+      view.status.textContent = 'Uploading…';
+      view.progress.hidden = false;
+      xhr.upload.addEventListener('progress', (e) => {
+        if (!e.lengthComputable) return;
+        view.progress.value = Math.round((e.loaded / e.total) * 100);
+        view.status.textContent = 'Uploading… ' + view.progress.value + '%';
+      });
+      xhr.addEventListener('error', () => fail(view, 'The upload failed: the server could not be reached.'));
+      xhr.addEventListener('abort', () => fail(view, 'The upload was interrupted.'));
+      xhr.addEventListener('load', () => {
+        const body = xhr.response;
+        if (xhr.status === 201 && body && body.url) return succeed(view, body.url);
+        const message = body && body.error && body.error.message;
+        fail(view, message || 'The upload failed (HTTP ' + xhr.status + ').');
+      });
+      // After load, error or abort: the request is over, whatever its outcome.
+      xhr.addEventListener('loadend', () => resolve());
+      xhr.send(form);
+    });
+  }
+
+  async function drain() {
+    if (busy) return;
+    busy = true;
+    while (queue.length) await upload(queue.shift());
+    busy = false;
+  }
+
+  function enqueue(files) {
+    for (const file of files) queue.push({ file, view: addItem(file) });
+    drain();
+  }
+
+  input.addEventListener('change', () => {
+    const files = Array.from(input.files || []);
+    // Cleared so that choosing the same file again is a new upload.
+    input.value = '';
+    enqueue(files);
+  });
+
+  // The whole document takes a drop: a drop beside the box would otherwise make the browser
+  // navigate away to the raw file. Drags that carry no files (a text selection) are left alone.
+  const carriesFiles = (e) => !!e.dataTransfer && Array.from(e.dataTransfer.types).includes('Files');
+  let depth = 0;
+  const dragging = (on) => document.body.classList.toggle('dragging', on);
+  document.addEventListener('dragenter', (e) => {
+    if (!carriesFiles(e)) return;
+    e.preventDefault();
+    depth++;
+    dragging(true);
+  });
+  document.addEventListener('dragover', (e) => {
+    if (!carriesFiles(e)) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = 'copy';
+  });
+  document.addEventListener('dragleave', (e) => {
+    if (!carriesFiles(e)) return;
+    depth = Math.max(0, depth - 1);
+    if (depth === 0) dragging(false);
+  });
+  document.addEventListener('drop', (e) => {
+    if (!carriesFiles(e)) return;
+    e.preventDefault();
+    depth = 0;
+    dragging(false);
+    enqueue(Array.from(e.dataTransfer.files));
+  });
+
+  // A pasted screenshot arrives as a file item of the clipboard; pasted text is left alone.
+  document.addEventListener('paste', (e) => {
+    const items = e.clipboardData ? Array.from(e.clipboardData.items) : [];
+    const files = [];
+    for (const item of items) {
+      const file = item.kind === 'file' ? item.getAsFile() : null;
+      if (!file) continue;
+      const ext = (file.type.split('/')[1] || 'bin').replace('+xml', '');
+      files.push(file.name ? file : new File([file], 'pasted image.' + ext, { type: file.type }));
+    }
+    if (files.length === 0) return;
+    e.preventDefault();
+    enqueue(files);
   });
 })();
 </script>
@@ -136,4 +304,30 @@ export function renderUploadPage(options: UploadPageOptions): { html: string; no
 </html>
 `;
   return { html, nonce: n };
+}
+
+/** `GET|HEAD /`: the upload page, under a per-response CSP nonce. */
+export function createPageRoute(ctx: HandlerContext): ImageHandlers['page'] {
+  const { policy, fieldName, paths, options } = ctx;
+  return function page(request: HandlerRequest, mountPath = ''): Response {
+    if (request.method !== 'GET' && request.method !== 'HEAD') return methodNotAllowed('GET, HEAD');
+    const { html, nonce } = renderUploadPage({
+      uploadUrl: mountPrefix(mountPath) + paths.upload,
+      fieldName,
+      maxBytes: policy.maxBytes,
+      allowedTypes: policy.allowedTypes,
+      title: options.title ?? 'imgstash',
+    });
+    return new Response(request.method === 'HEAD' ? null : html, {
+      status: 200,
+      headers: {
+        'content-type': 'text/html; charset=utf-8',
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'DENY',
+        'referrer-policy': 'no-referrer',
+        'cache-control': 'no-store',
+        'content-security-policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src * blob: data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
+      },
+    });
+  };
 }

@@ -461,6 +461,77 @@ export function describeImageStore<S extends ImageStore>(name: string, options: 
     );
 
     it(
+      'rejects exists, stat, get, delete and signedUrl with the abort reason when their signal is aborted, and keeps the object',
+      withStore(async (store) => {
+        await store.put('kept', FIXTURES.png.bytes, { contentType: 'image/png' });
+        const controller = new AbortController();
+        const reason = new DOMException('deadline passed', 'TimeoutError');
+        controller.abort(reason);
+        const signal = controller.signal;
+        const calls: [string, () => Promise<unknown>][] = [
+          ['exists', () => store.exists('kept', { signal })],
+          ['stat', () => store.stat('kept', { signal })],
+          ['get', () => store.get('kept', { signal })],
+          ['delete', () => store.delete('kept', { signal })],
+          ['signedUrl', () => store.signedUrl('kept', { signal })],
+        ];
+        for (const [what, call] of calls) {
+          const error = await rejectsWith(call(), undefined, `${what} with an aborted signal`);
+          check(error === reason, `${what} rejects with the signal's reason, got ${String(error)}`);
+        }
+        check((await store.exists('kept')) === true, 'the aborted delete removed nothing');
+      }),
+    );
+
+    it(
+      'lists the objects under a prefix, with their sizes, when the store can list',
+      withStore(async (store) => {
+        if (!store.list) return;
+        const list = store.list.bind(store);
+        const collect = async (prefix: string) => {
+          const found: { key: string; size: number }[] = [];
+          for await (const entry of list(prefix)) {
+            check(entry.lastModified === undefined || entry.lastModified instanceof Date, 'lastModified is a Date');
+            found.push({ key: entry.key, size: entry.size });
+          }
+          return found.sort((a, b) => a.key.localeCompare(b.key));
+        };
+        await store.put('listed', FIXTURES.png.bytes, { contentType: 'image/png' });
+        await store.put('listed.thumb.webp', FIXTURES.webp.bytes, { contentType: 'image/webp' });
+        await store.put('listed.large.jpg', FIXTURES.jpeg.bytes, { contentType: 'image/jpeg' });
+        await store.put('other', FIXTURES.gif.bytes, { contentType: 'image/gif' });
+        const derived = await collect('listed.');
+        check(
+          JSON.stringify(derived) ===
+            JSON.stringify([
+              { key: 'listed.large.jpg', size: FIXTURES.jpeg.bytes.length },
+              { key: 'listed.thumb.webp', size: FIXTURES.webp.bytes.length },
+            ]),
+          `list('listed.') found ${JSON.stringify(derived)}`,
+        );
+        const all = (await collect('')).map((entry) => entry.key);
+        check(
+          JSON.stringify(all) === JSON.stringify(['listed', 'listed.large.jpg', 'listed.thumb.webp', 'other']),
+          `list('') found ${all}`,
+        );
+        check((await collect('nothing-here')).length === 0, 'an unused prefix lists nothing');
+        await store.delete('listed.thumb.webp');
+        check((await collect('listed.')).length === 1, 'a deleted object is no longer listed');
+        for (const bad of ['../', 'a/b', '.hidden']) {
+          await rejectsWith(
+            (async () => {
+              for await (const _ of list(bad)) {
+                // draining
+              }
+            })(),
+            'INVALID_INPUT',
+            `list(${JSON.stringify(bad)})`,
+          );
+        }
+      }),
+    );
+
+    it(
       'gives the same URL for the same signing time, so caches can reuse it',
       withStore(async (store) => {
         const signedAt = Date.now();

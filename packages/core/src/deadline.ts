@@ -1,0 +1,119 @@
+import { ImageStoreError } from './errors.js';
+
+/** A countdown that aborts its signal when it runs out; see {@link startDeadline}. */
+export interface Deadline {
+  /** Aborts when the deadline passes (reason: a `TimeoutError`) or the parent signal aborts. */
+  readonly signal: AbortSignal;
+  /** True once the deadline itself (not the parent) has fired. */
+  readonly expired: boolean;
+  /** Restarts the countdown from now: for deadlines counted from the last progress. */
+  touch(): void;
+  /** Stops the countdown until the next {@link Deadline.touch}: while waiting on someone else. */
+  pause(): void;
+  /** Stops the countdown and detaches from the parent. */
+  dispose(): void;
+}
+
+/**
+ * Starts a deadline of `ms` milliseconds, tied to an optional parent signal (the client's).
+ *
+ * @example
+ * ```ts
+ * const deadline = startDeadline(10_000, request.signal);
+ * try { await store.stat(key, { signal: deadline.signal }); } finally { deadline.dispose(); }
+ * ```
+ */
+export function startDeadline(ms: number, parent?: AbortSignal): Deadline {
+  const controller = new AbortController();
+  let expired = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const fire = () => {
+    expired = true;
+    controller.abort(new DOMException(`[imgstash] deadline of ${ms} ms passed`, 'TimeoutError'));
+  };
+  const arm = () => {
+    if (timer !== undefined) clearTimeout(timer);
+    if (!controller.signal.aborted) timer = setTimeout(fire, ms);
+  };
+  const onParentAbort = () => controller.abort(parent?.reason);
+  if (parent?.aborted) controller.abort(parent.reason);
+  else parent?.addEventListener('abort', onParentAbort, { once: true });
+  arm();
+  return {
+    signal: controller.signal,
+    get expired() {
+      return expired;
+    },
+    touch: arm,
+    pause() {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+    },
+    dispose() {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      parent?.removeEventListener('abort', onParentAbort);
+    },
+  };
+}
+
+/** The error a handler answers with when a store call outlives its deadline: 503 `STORAGE_UNAVAILABLE`. */
+export function deadlineError(ms: number, cause?: unknown): ImageStoreError {
+  return new ImageStoreError('STORAGE_UNAVAILABLE', `[imgstash] the store did not answer within ${ms} ms`, {
+    cause,
+    publicMessage: 'The storage backend did not answer in time. Try again later.',
+  });
+}
+
+/**
+ * Settles like `promise`, or rejects with the signal's reason as soon as it aborts, so a
+ * call that ignores its signal still cannot hold the caller past the deadline.
+ */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => {});
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
+ * Runs `call` under a deadline of `ms`: it gets an `AbortSignal` that fires when the
+ * deadline passes or `parent` aborts. A passed deadline rejects with {@link deadlineError}
+ * at once, whether or not the call honours its signal.
+ *
+ * @example
+ * ```ts
+ * const info = await withDeadline(10_000, request.signal, (signal) => store.stat(id, { signal }));
+ * ```
+ */
+export async function withDeadline<T>(
+  ms: number,
+  parent: AbortSignal | undefined,
+  call: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const deadline = startDeadline(ms, parent);
+  try {
+    // An async wrapper, so a call that throws synchronously rejects like one that fails later.
+    const running = (async () => call(deadline.signal))();
+    return await untilAborted(running, deadline.signal);
+  } catch (error) {
+    if (deadline.expired) throw deadlineError(ms, error);
+    throw error;
+  } finally {
+    deadline.dispose();
+  }
+}

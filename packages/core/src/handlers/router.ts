@@ -1,0 +1,67 @@
+import type { HandlerContext } from './context.js';
+import type { HandlerRequest, ImageHandlers, RouteMatch } from './options.js';
+import { json404 } from './respond.js';
+
+/** The route functions the router dispatches to. */
+export interface Routes {
+  upload(request: HandlerRequest, mountPath: string): Promise<Response>;
+  redirect(request: HandlerRequest, id: string, mountPath: string): Promise<Response>;
+  serve(request: HandlerRequest, key: string): Promise<Response>;
+  page(request: HandlerRequest, mountPath: string): Response;
+}
+
+/** The path of a request URL, as sent (not percent-decoded), without its query. */
+export function pathOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  const end = url.indexOf('?', start);
+  return start < 0 ? '/' : url.slice(start, end < 0 ? undefined : end);
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return '';
+  }
+}
+
+/** Matches paths to routes and dispatches; it holds no behaviour of its own. */
+export function createRouter(ctx: HandlerContext, routes: Routes): Pick<ImageHandlers, 'match' | 'dispatch' | 'fetch'> {
+  const { paths } = ctx;
+  const imagePrefix = `${paths.image}/`;
+  const filesPrefix = paths.files === null ? null : `${paths.files}/`;
+
+  function match(path: string): RouteMatch | undefined {
+    if (path === paths.upload) return { route: 'upload', params: {} };
+    if (path.startsWith(imagePrefix)) return { route: 'redirect', params: { id: path.slice(imagePrefix.length) } };
+    if (filesPrefix !== null && path.startsWith(filesPrefix)) {
+      return { route: 'serve', params: { key: path.slice(filesPrefix.length) } };
+    }
+    if (paths.page !== false && path === paths.page) return { route: 'page', params: {} };
+    return undefined;
+  }
+
+  async function dispatch(found: RouteMatch, request: HandlerRequest, mountPath = ''): Promise<Response> {
+    const { params } = found;
+    switch (found.route) {
+      case 'upload':
+        return routes.upload(request, mountPath);
+      case 'redirect':
+        return routes.redirect(request, params.id ?? '', mountPath);
+      case 'serve':
+        return routes.serve(request, safeDecode(params.key ?? ''));
+      case 'page':
+        return routes.page(request, mountPath);
+    }
+  }
+
+  async function fetch(request: HandlerRequest, mountPath = ''): Promise<Response> {
+    const mount = mountPath === '/' ? '' : mountPath.replace(/\/+$/, '');
+    let path = pathOf(request.url);
+    if (mount && path.startsWith(mount)) path = path.slice(mount.length) || '/';
+    const found = match(path);
+    return found ? dispatch(found, request, mount) : json404();
+  }
+
+  return { match, dispatch, fetch };
+}

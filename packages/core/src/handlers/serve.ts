@@ -1,0 +1,14 @@
+import { isLocallyServed } from '../local.js';
+import { serveLocalFile } from '../serve.js';
+import type { HandlerContext } from './context.js';
+import type { HandlerRequest, ImageHandlers } from './options.js';
+import { json404 } from './respond.js';
+
+/** `GET|HEAD /files/:key`: the signed links of the memory and fs stores. */
+export function createServeRoute(ctx: HandlerContext): ImageHandlers['serve'] {
+  const { store } = ctx;
+  return async function serve(request: HandlerRequest, key: string): Promise<Response> {
+    if (!isLocallyServed(store)) return json404();
+    return serveLocalFile(store, request as Request, key);
+  };
+}
