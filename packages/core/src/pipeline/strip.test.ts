@@ -8,6 +8,7 @@ import {
   concatBytes,
   containsText,
   decodedPixels,
+  jpegSegment,
   pngChunk,
   randomSplits,
   SECRETS,
@@ -294,6 +295,34 @@ describe('limits mid-stream and the store', () => {
     const input = await taggedImage('jpeg');
     const { error } = await run(input, policy, input.length - 1);
     expect(error).toEqual(code('INVALID_INPUT'));
+  });
+});
+
+describe('bounded memory before the body streams', () => {
+  const segments = (count: number, prefix: string) =>
+    concatBytes(
+      ...Array.from({ length: count }, () => jpegSegment(0xe2, concatBytes(bytesOf(prefix), new Uint8Array(60_000)))),
+    );
+
+  it('holds no dropped metadata: 3 MB of segments before the frame header pass without being held', async () => {
+    const jpeg = await taggedImage('jpeg');
+    const padded = concatBytes(jpeg.subarray(0, 2), segments(50, 'MPF\0'), jpeg.subarray(2));
+    const { image, out } = await strip(padded);
+    expect(out.length).toBeLessThan(jpeg.length);
+    expect(image.size).toBe(out.length);
+    expect(await decodedPixels(out)).toEqual(await decodedPixels(jpeg));
+  });
+
+  it('refuses with 415 a header that keeps more than 1 MiB before the image data (ICC segments here)', async () => {
+    const jpeg = await taggedImage('jpeg');
+    const source = trackedIterable(
+      splitEvery(concatBytes(jpeg.subarray(0, 2), segments(40, 'ICC_PROFILE\0'), jpeg.subarray(2)), 64 * 1024),
+    );
+    const error = await prepareImage(source, policy).catch((e: unknown) => e);
+    expect(error).toEqual(code('UNSUPPORTED_MEDIA_TYPE'));
+    expect((error as { publicMessage: string }).publicMessage).toMatch(/header is larger than 1 MiB/);
+    expect(source.released).toBe(true);
+    expect(source.pulled).toBeLessThanOrEqual(1024 * 1024 + 2 * 64 * 1024);
   });
 });
 
