@@ -3,6 +3,8 @@
 // image data in every mainstream encoder's output, is read whole (up to 1 MiB): the primary
 // item's `ispe`, `irot` and `imir` give the displayed size; Exif and XMP items are renamed
 // to the unknown item type `free`, and their payloads, in `idat` or later in `mdat`, are zeroed.
+// An image sequence's `moov` is read whole too: its frames count against the limits, and its
+// `udta`/`meta` boxes become `free` boxes of zeros.
 
 import { ImageStoreError } from '../errors.js';
 import { asciiBytes, fourCC, u16be, u32be } from './bytes.js';
@@ -22,6 +24,8 @@ enum S {
 }
 
 interface Box {
+  /** Offset of the box's header. */
+  at: number;
   type: string;
   /** Offset of the payload. */
   start: number;
@@ -45,7 +49,7 @@ function children(buf: Uint8Array, start: number, end: number): Box[] {
       header = 16;
     } else if (size === 0) size = end - at;
     if (size < header || at + size > end) throw malformed();
-    out.push({ type: fourCC(buf, at + 4), start: at + header, end: at + size });
+    out.push({ at, type: fourCC(buf, at + 4), start: at + header, end: at + size });
     at += size;
   }
   return out;
@@ -225,6 +229,54 @@ function readMeta(meta: Uint8Array, base: number, strip: boolean): MetaFacts {
   return { width: swap ? height : width, height: swap ? width : height, orientation, fileRanges };
 }
 
+/** The colour track of an image sequence (`avis`): its size and sample count. */
+interface Sequence {
+  width: number;
+  height: number;
+  frames: number;
+}
+
+/**
+ * Reads the image sequence in a `moov` payload: for each `pict`/`vide` track, `tkhd`'s size
+ * and `stsz`'s sample count; the track with the most frames wins. With `strip`, `udta` and
+ * `meta` boxes (titles, locations, tool names) become `free` boxes of zeros, in place.
+ */
+function readMoov(moov: Uint8Array, strip: boolean): Sequence | undefined {
+  const neutralise = (box: Box) => {
+    if (!strip || (box.type !== 'udta' && box.type !== 'meta')) return;
+    moov.set(FREE, box.at + 4);
+    moov.fill(0, box.start, box.end);
+  };
+  let best: Sequence | undefined;
+  for (const box of children(moov, 0, moov.length)) {
+    neutralise(box);
+    if (box.type !== 'trak') continue;
+    const track: Sequence = { width: 0, height: 0, frames: 0 };
+    let handler = '';
+    for (const t of children(moov, box.start, box.end)) {
+      neutralise(t);
+      if (t.type === 'tkhd' && t.end - t.start >= 8) {
+        // The last two fields, 16.16 fixed point.
+        track.width = u32be(moov, t.end - 8) >>> 16;
+        track.height = u32be(moov, t.end - 4) >>> 16;
+      }
+      if (t.type !== 'mdia') continue;
+      for (const m of children(moov, t.start, t.end)) {
+        if (m.type === 'hdlr') handler = fourCC(moov, m.start + 8);
+        if (m.type !== 'minf') continue;
+        for (const stbl of children(moov, m.start, m.end).filter((b) => b.type === 'stbl')) {
+          for (const table of children(moov, stbl.start, stbl.end)) {
+            if (table.type === 'stsz' || table.type === 'stz2')
+              track.frames = new Reader(moov, table.start + 8, table.end).read(4);
+          }
+        }
+      }
+    }
+    if ((handler === 'pict' || handler === 'vide') && track.frames > (best?.frames ?? 0)) best = track;
+  }
+  return best;
+}
+
 export class AvifWalker extends Walker {
   #state = S.Header;
   /** File offset of the current chunk's first byte. */
@@ -232,6 +284,9 @@ export class AvifWalker extends Walker {
   #ranges: [number, number][] = [];
   #next = 0;
   #meta: Uint8Array | undefined;
+  /** The type of the box being read whole: `meta` or `moov`. */
+  #box = '';
+  #sawMeta = false;
   #metaFilled = 0;
   #metaBase = 0;
   readonly #header = new Uint8Array(16);
@@ -301,8 +356,9 @@ export class AvifWalker extends Walker {
       this.#state = S.Rest; // the structure check refuses it
       return;
     }
-    if (type === 'meta' && !this.headDone) {
+    if ((type === 'meta' && !this.#sawMeta) || type === 'moov') {
       if (payload > MAX_META_BYTES) throw unsupported('an AVIF header larger than 1 MiB');
+      this.#box = type;
       this.flush(chunk, i, out);
       this.#meta = new Uint8Array(payload);
       this.#metaFilled = 0;
@@ -318,17 +374,26 @@ export class AvifWalker extends Walker {
 
   #onMeta(out: Uint8Array[]): void {
     const meta = this.#meta as Uint8Array;
-    if (meta.length < 4) throw malformed();
-    let facts: MetaFacts;
     try {
-      facts = readMeta(meta, this.#metaBase, this.strip);
+      if (this.#box === 'moov') {
+        const sequence = readMoov(meta, this.strip);
+        if (sequence) {
+          this.budget.add(sequence.width, sequence.height, sequence.frames);
+          this.facts ??= { width: sequence.width, height: sequence.height, orientation: 1 };
+        }
+      } else {
+        if (meta.length < 4) throw malformed();
+        this.#sawMeta = true;
+        const facts = readMeta(meta, this.#metaBase, this.strip);
+        this.budget.add(facts.width, facts.height);
+        this.facts ??= { width: facts.width, height: facts.height, orientation: facts.orientation };
+        this.#ranges = facts.fileRanges;
+      }
     } catch (error) {
       if (error instanceof ImageStoreError) throw error;
       throw malformed();
     }
-    this.budget.add(facts.width, facts.height);
-    this.facts = { width: facts.width, height: facts.height, orientation: facts.orientation };
-    this.#ranges = facts.fileRanges;
+    if (!this.facts) throw unsupported('an AVIF without its dimensions');
     out.push(meta);
     this.#meta = undefined;
     this.headDone = true;

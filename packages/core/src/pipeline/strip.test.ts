@@ -298,6 +298,50 @@ describe('limits mid-stream and the store', () => {
   });
 });
 
+/** An ISOBMFF box. */
+function box(type: string, ...payload: Uint8Array[]): Uint8Array {
+  const body = concatBytes(...payload);
+  const out = concatBytes(new Uint8Array(4), bytesOf(type), body);
+  new DataView(out.buffer).setUint32(0, out.length);
+  return out;
+}
+const u32 = (...values: number[]) => {
+  const out = new Uint8Array(values.length * 4);
+  for (const [k, v] of values.entries()) new DataView(out.buffer).setUint32(k * 4, v);
+  return out;
+};
+
+/**
+ * The container of an AVIF image sequence (`avis`: ftyp, moov with one `pict` track, mdat), made
+ * by hand: sharp cannot encode sequences, so the frame data is filler and is never decoded.
+ */
+function avisContainer(frames: number, width: number, height: number): Uint8Array {
+  const tkhd = box('tkhd', u32(0, 0, 0, 1, 0, 0, 0, 0, 0), new Uint8Array(36), u32(width << 16, height << 16));
+  const hdlr = box('hdlr', u32(0, 0), bytesOf('pict'), u32(0, 0, 0), Uint8Array.of(0));
+  const stsz = box('stsz', u32(0, 0, frames));
+  const trak = box('trak', tkhd, box('mdia', hdlr, box('minf', box('stbl', stsz))));
+  const udta = box('udta', box('name', bytesOf('CommentSecret in udta')));
+  return concatBytes(
+    box('ftyp', bytesOf('avis'), u32(0), bytesOf('avismsf1miaf')),
+    box('moov', trak, udta),
+    box('mdat', new Uint8Array(frames * 16)),
+  );
+}
+
+describe('AVIF image sequences', () => {
+  it('counts the frames of an avis track against maxFrames and maxPixels, and takes the size from tkhd', async () => {
+    const avis = avisContainer(30, 320, 240);
+    const { image, out } = await strip(avis);
+    expect([image.width, image.height]).toEqual([320, 240]);
+    expect(image.digest().frames).toBe(30);
+    expect(containsText(out, 'CommentSecret')).toBe(false);
+    expect(out.length).toBe(avis.length);
+    expect((await run(avis, resolvePolicy({ maxFrames: 29 }))).error).toEqual(code('PAYLOAD_TOO_LARGE'));
+    expect((await run(avis, resolvePolicy({ maxPixels: 320 * 240 * 29 }))).error).toEqual(code('PAYLOAD_TOO_LARGE'));
+    expect((await run(avisContainer(1000, 20000, 20000), policy)).error).toEqual(code('PAYLOAD_TOO_LARGE'));
+  });
+});
+
 describe('bounded memory before the body streams', () => {
   const segments = (count: number, prefix: string) =>
     concatBytes(
