@@ -62,9 +62,11 @@ export class GifWalker extends Walker {
             const b = this.#screen.bytes;
             const width = u16le(b, 6);
             const height = u16le(b, 8);
-            if (width === 0 || height === 0) throw unsupported('a GIF without its dimensions');
-            this.#canvas = width * height;
-            this.setFacts(width, height, 1);
+            // A 0 × 0 logical screen happens; decoders then take the first frame's size.
+            if (width > 0 && height > 0) {
+              this.#canvas = width * height;
+              this.setFacts(width, height, 1);
+            }
             this.#skipThen(colourTable(b[10] as number), S.Block);
           }
           break;
@@ -133,6 +135,7 @@ export class GifWalker extends Walker {
           i = this.#descriptor.fill(chunk, i);
           if (this.#descriptor.full) {
             const b = this.#descriptor.bytes;
+            if (!this.facts) this.#firstFrameSize(u16le(b, 4), u16le(b, 6));
             const area = u16le(b, 4) * u16le(b, 6);
             // A frame larger than the canvas costs its own area to decode.
             if (area > this.#canvas) this.budget.add(area - this.#canvas, 1, 0);
@@ -206,10 +209,21 @@ export class GifWalker extends Walker {
   #onImage(): void {
     // Decoders composite every frame onto the canvas: each costs the canvas's pixels.
     const facts = this.facts;
-    if (facts) this.budget.add(facts.width, facts.height);
-    this.headDone = true;
+    if (facts) {
+      this.budget.add(facts.width, facts.height);
+      this.headDone = true;
+    }
     this.#descriptor.start(9);
     this.#state = S.Descriptor;
+  }
+
+  /** Without a logical screen size, the first frame's size is the canvas. */
+  #firstFrameSize(width: number, height: number): void {
+    if (width === 0 || height === 0) throw unsupported('a GIF without its dimensions');
+    this.#canvas = width * height;
+    this.setFacts(width, height, 1);
+    this.budget.add(width, height);
+    this.headDone = true;
   }
 
   #onApp(out: Uint8Array[]): void {

@@ -136,6 +136,14 @@ describe('stripMetadata removes what identifies the uploader, losslessly', () =>
     expect(await decodedPixels(out)).toEqual(await decodedPixels(jpeg));
   });
 
+  it('takes a GIF’s size from its first frame when the logical screen says 0 × 0', async () => {
+    const gif = await taggedImage('gif');
+    const zero = patched(gif, [[6, [0, 0, 0, 0]]]);
+    const { image } = await strip(zero);
+    expect([image.width, image.height]).toEqual([64, 48]);
+    expect(image.digest().frames).toBe(3);
+  });
+
   it('keeps a GIF’s NETSCAPE2.0 loop extension', async () => {
     const { out } = await strip(await taggedImage('gif'));
     expect(containsText(out, 'NETSCAPE2.0')).toBe(true);
