@@ -277,6 +277,7 @@ function readMoov(moov: Uint8Array, strip: boolean): Sequence | undefined {
   return best;
 }
 
+/** The AVIF walker: see the comment at the top of this file for what it removes, keeps and neutralises. */
 export class AvifWalker extends Walker {
   #state = S.Header;
   /** File offset of the current chunk's first byte. */

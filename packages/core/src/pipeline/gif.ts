@@ -33,6 +33,7 @@ enum Sub {
 
 const colourTable = (flags: number) => (flags & 0x80 ? 3 * 2 ** ((flags & 0x07) + 1) : 0);
 
+/** The GIF walker: see the comment at the top of this file for what it removes, keeps and neutralises. */
 export class GifWalker extends Walker {
   #state = S.Screen;
   #skip = 0;

@@ -53,6 +53,7 @@ function minimalExifSegment(orientation: Orientation): Uint8Array {
   return out;
 }
 
+/** The JPEG walker: see the comment at the top of this file for what it removes, keeps and neutralises. */
 export class JpegWalker extends Walker {
   #state = S.Soi;
   #soi = 0;

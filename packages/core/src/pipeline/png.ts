@@ -55,6 +55,7 @@ function pngChunk(type: string, data: Uint8Array): Uint8Array {
   return out;
 }
 
+/** The PNG walker: see the comment at the top of this file for what it removes, keeps and neutralises. */
 export class PngWalker extends Walker {
   #state = S.Signature;
   #skip = 8;

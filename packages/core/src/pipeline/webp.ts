@@ -22,6 +22,7 @@ enum S {
   Zero,
 }
 
+/** The WebP walker: see the comment at the top of this file for what it removes, keeps and neutralises. */
 export class WebpWalker extends Walker {
   #state = S.Riff;
   #type = '';
