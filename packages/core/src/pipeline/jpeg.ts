@@ -34,6 +34,28 @@ const isApp = (c: number) => (c >= 0xe0 && c <= 0xef) || c === COM;
 const isSof = (c: number) => c >= 0xc0 && c <= 0xcf && c !== 0xc4 && c !== 0xc8 && c !== 0xcc;
 const hasNoLength = (c: number) => c === 0x01 || (c >= 0xd0 && c <= 0xd7);
 
+const ENDS_ON_FF = -2;
+
+/**
+ * Scans entropy-coded data from `from`, the hot loop of a JPEG: only 0xFF matters, and it is
+ * almost always stuffing (FF 00) or a restart marker. Returns the index of the next marker's
+ * code byte, -1 when the chunk ends inside the data, or {@link ENDS_ON_FF}.
+ */
+function scanEntropy(chunk: Uint8Array, from: number): number {
+  const n = chunk.length;
+  const find = nativeIndexOf ?? Uint8Array.prototype.indexOf;
+  let i = from;
+  for (;;) {
+    const ff = find.call(chunk, 0xff, i);
+    if (ff < 0) return -1;
+    if (ff + 1 >= n) return ENDS_ON_FF;
+    const next = chunk[ff + 1] as number;
+    if (next === 0x00 || (next >= 0xd0 && next <= 0xd7)) i = ff + 2;
+    else if (next === 0xff) i = ff + 1;
+    else return ff + 1;
+  }
+}
+
 /** Whether a head segment is kept: JFIF, the ICC profile and Adobe (colour transform) affect how pixels look. */
 function keeps(code: number, prefix: Uint8Array): boolean {
   if (code === 0xe0) return hasPrefix(prefix, JFIF);
@@ -110,30 +132,18 @@ export class JpegWalker extends Walker {
                 : this.zero(chunk, i, out);
           if (this.remaining === 0) this.#afterSegment();
           break;
-        case S.Entropy:
-          // The hot loop: only 0xFF matters, and it is almost always stuffing (FF 00) or RSTn.
-          for (;;) {
-            const ff = nativeIndexOf ? nativeIndexOf.call(chunk, 0xff, i) : chunk.indexOf(0xff, i);
-            if (ff < 0) {
-              i = n;
-              break;
-            }
-            if (ff + 1 >= n) {
-              i = n;
-              this.#state = S.EntropyFF;
-              break;
-            }
-            const next = chunk[ff + 1] as number;
-            if (next === 0x00 || (next >= 0xd0 && next <= 0xd7)) i = ff + 2;
-            else if (next === 0xff) i = ff + 1;
-            else {
-              i = ff + 1;
-              this.#fills = 0;
-              this.#state = S.Code;
-              break;
-            }
+        case S.Entropy: {
+          const at = scanEntropy(chunk, i);
+          if (at >= 0) {
+            i = at;
+            this.#fills = 0;
+            this.#state = S.Code;
+          } else {
+            i = n;
+            if (at === ENDS_ON_FF) this.#state = S.EntropyFF;
           }
           break;
+        }
         case S.EntropyFF: {
           const b = chunk[i] as number;
           if (b === 0x00 || (b >= 0xd0 && b <= 0xd7)) {
