@@ -43,3 +43,28 @@ export async function noisePng(mebibytes, seed = 1) {
 export function readImage(path) {
   return readFile(path);
 }
+
+/**
+ * The path of a baseline JPEG of noise of about `mebibytes` MiB, with the EXIF (GPS, make,
+ * model) and XMP a phone writes, made on first use.
+ */
+export async function noiseJpeg(mebibytes, seed = 1) {
+  const path = join(IMAGE_DIR, `noise-${mebibytes}MiB-${seed}.jpg`);
+  if (existsSync(path)) return path;
+  await mkdir(IMAGE_DIR, { recursive: true });
+  // Noise at quality 92 costs about 0.88 bytes per pixel.
+  const width = 4000;
+  const height = Math.floor((mebibytes * MiB) / (width * 0.88));
+  const jpeg = await sharp(noise(width * height * 3), { raw: { width, height, channels: 3 } })
+    .withExif({
+      IFD0: { Make: 'BenchCam', Model: 'B1' },
+      IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '48/1 51/1 2952/100' },
+    })
+    .withMetadata({ orientation: 6 })
+    .jpeg({ quality: 92 })
+    .toBuffer();
+  const partial = `${path}.${process.pid}.tmp`;
+  await writeFile(partial, jpeg);
+  await rename(partial, path);
+  return path;
+}

@@ -57,15 +57,30 @@ export {
 } from './local.js';
 export { type FilePart, type FilePartOptions, type MultipartLimits, openFilePart } from './multipart.js';
 export {
+  createImageRewriter,
+  type ImageHeaderFacts,
+  type ImageRewriter,
+  type ImageRewriterOptions,
+  type Orientation,
+} from './pipeline/index.js';
+export {
   type AllowedImageType,
   DEFAULT_ALLOWED_TYPES,
   DEFAULT_MAX_BYTES,
+  DEFAULT_MAX_FRAMES,
+  DEFAULT_MAX_PIXELS,
   DEFAULT_POLICY,
   isAllowedType,
   resolvePolicy,
   type UploadPolicy,
 } from './policy.js';
-export { type PreparedImage, type PrepareImageOptions, prepareImage, type UploadDigest } from './prepare.js';
+export {
+  MAX_HEADER_BYTES,
+  type PreparedImage,
+  type PrepareImageOptions,
+  prepareImage,
+  type UploadDigest,
+} from './prepare.js';
 export { assertSize, type NormalizedPutOptions, normalizePutOptions } from './put-options.js';
 export { SERVE_CSP, serveLocalFile, serveSignedUrl } from './serve.js';
 export { createUrlSigner, randomSecret, type SignedParams, type UrlSigner } from './signer.js';

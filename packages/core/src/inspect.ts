@@ -1,3 +1,6 @@
+import { indexOfByte } from './pipeline/bytes.js';
+import { JpegWalker } from './pipeline/jpeg.js';
+import { refusalReason } from './pipeline/limits.js';
 import type { RasterImageType } from './sniff.js';
 
 /**
@@ -10,17 +13,6 @@ export interface StructureCheck {
   push(chunk: Uint8Array): string | undefined;
   /** Call at the end of the stream. Returns a reason when the image is incomplete. */
   finish(): string | undefined;
-}
-
-type IndexOf = (this: Uint8Array, value: number, from: number) => number;
-// Feature detection, not an import: where the runtime has Node's Buffer, its indexOf is a
-// native memchr, several times faster than TypedArray#indexOf on the plain Uint8Arrays
-// that Web streams deliver. Scanning every byte of an upload is the hot loop here.
-const nativeIndexOf = (globalThis as { Buffer?: { prototype: { indexOf: IndexOf } } }).Buffer?.prototype.indexOf;
-
-/** The index of byte `value` in `bytes` at or after `from`, or -1. */
-function indexOfByte(bytes: Uint8Array, value: number, from = 0): number {
-  return nativeIndexOf ? nativeIndexOf.call(bytes, value, from) : bytes.indexOf(value, from);
 }
 
 /** Collects fixed-size headers across chunk boundaries. */
@@ -107,95 +99,24 @@ function pngCheck(): StructureCheck {
 }
 
 function jpegCheck(): StructureCheck {
-  // States: 'soi' (2 bytes), 'marker' (expect FF then code), 'len' (2 length bytes),
-  // 'skip' (segment payload), 'entropy' (scan data), 'end' (after EOI).
-  let state: 'soi' | 'marker' | 'code' | 'len' | 'skip' | 'entropy' | 'entropyFF' | 'end' = 'soi';
-  let soi = 0;
-  let code = 0;
-  let lenHi = -1;
-  let skip = 0;
-  const hasLength = (c: number) => !(c === 0x01 || (c >= 0xd0 && c <= 0xd9));
-  const onMarker = (c: number): string | undefined => {
-    code = c;
-    if (c === 0xd9) state = 'end';
-    else if (c === 0xd8) return 'a second JPEG start marker';
-    else if (hasLength(c)) {
-      state = 'len';
-      lenHi = -1;
-    } else state = 'marker';
-    return undefined;
+  // The JPEG walker checks the segment framing as it reads the markers; with nothing to strip
+  // and no limits, it is the structure check, and the one JPEG parser in core.
+  const walker = new JpegWalker({ stripMetadata: false, maxPixels: Number.POSITIVE_INFINITY, maxFrames: 1 });
+  const sink: Uint8Array[] = [];
+  const attempt = (step: () => void): string | undefined => {
+    try {
+      step();
+      sink.length = 0;
+      return undefined;
+    } catch (error) {
+      const reason = refusalReason(error);
+      if (reason === undefined) throw error;
+      return reason;
+    }
   };
   return {
-    push(chunk) {
-      let i = 0;
-      while (i < chunk.length) {
-        const b = chunk[i] as number;
-        switch (state) {
-          case 'soi':
-            if (b !== [0xff, 0xd8][soi]) return 'a JPEG without a start marker';
-            soi++;
-            i++;
-            if (soi === 2) state = 'marker';
-            break;
-          case 'marker':
-            if (b !== 0xff) return 'a malformed JPEG segment';
-            state = 'code';
-            i++;
-            break;
-          case 'code': {
-            i++;
-            if (b === 0xff) break; // fill bytes
-            const reason = onMarker(b);
-            if (reason) return reason;
-            break;
-          }
-          case 'len':
-            i++;
-            if (lenHi < 0) lenHi = b;
-            else {
-              const length = (lenHi << 8) | b;
-              if (length < 2) return 'a malformed JPEG segment length';
-              skip = length - 2;
-              state = 'skip';
-              if (skip === 0) state = code === 0xda ? 'entropy' : 'marker';
-            }
-            break;
-          case 'skip': {
-            const n = Math.min(skip, chunk.length - i);
-            skip -= n;
-            i += n;
-            if (skip === 0) state = code === 0xda ? 'entropy' : 'marker';
-            break;
-          }
-          case 'entropy': {
-            const ff = indexOfByte(chunk, 0xff, i);
-            if (ff < 0) {
-              i = chunk.length;
-              break;
-            }
-            i = ff + 1;
-            state = 'entropyFF';
-            break;
-          }
-          case 'entropyFF':
-            i++;
-            if (b === 0x00 || (b >= 0xd0 && b <= 0xd7)) state = 'entropy';
-            else if (b !== 0xff) {
-              const reason = onMarker(b);
-              if (reason) return reason;
-            }
-            break;
-          case 'end':
-            // Bytes after EOI are common (camera trailers, motion photos); the markup
-            // scan still inspects them.
-            return undefined;
-        }
-      }
-      return undefined;
-    },
-    finish() {
-      return state === 'end' ? undefined : 'a truncated JPEG';
-    },
+    push: (chunk) => attempt(() => walker.push(chunk, sink)),
+    finish: () => attempt(() => walker.finish()),
   };
 }
 

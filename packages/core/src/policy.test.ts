@@ -20,13 +20,32 @@ describe('resolvePolicy', () => {
   });
 
   it('merges options over the defaults', () => {
-    expect(resolvePolicy({ maxBytes: 1024 })).toEqual({ maxBytes: 1024, allowedTypes: DEFAULT_ALLOWED_TYPES });
+    const image = { stripMetadata: true, maxPixels: 100_000_000, maxFrames: 1000 };
+    expect(resolvePolicy({ maxBytes: 1024 })).toEqual({
+      maxBytes: 1024,
+      allowedTypes: DEFAULT_ALLOWED_TYPES,
+      ...image,
+    });
     const svg = resolvePolicy({ allowedTypes: ['image/png', 'image/svg+xml'] });
-    expect(svg).toEqual({ maxBytes: DEFAULT_MAX_BYTES, allowedTypes: ['image/png', 'image/svg+xml'] });
+    expect(svg).toEqual({ maxBytes: DEFAULT_MAX_BYTES, allowedTypes: ['image/png', 'image/svg+xml'], ...image });
+    expect(resolvePolicy({ stripMetadata: false, maxPixels: 4, maxFrames: 1 })).toMatchObject({
+      stripMetadata: false,
+      maxPixels: 4,
+      maxFrames: 1,
+    });
   });
 
   it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53])('refuses maxBytes of %s', (maxBytes) => {
     expect(() => resolvePolicy({ maxBytes })).toThrow(RangeError);
+  });
+
+  it.each([0, -1, 1.5, Number.NaN])('refuses maxPixels and maxFrames of %s', (value) => {
+    expect(() => resolvePolicy({ maxPixels: value })).toThrow(/maxPixels must be a positive integer/);
+    expect(() => resolvePolicy({ maxFrames: value })).toThrow(/maxFrames must be a positive integer/);
+  });
+
+  it('refuses a stripMetadata that is not a boolean', () => {
+    expect(() => resolvePolicy({ stripMetadata: 'no' as unknown as boolean })).toThrow(RangeError);
   });
 
   it('accepts a maxBytes of one byte', () => {
