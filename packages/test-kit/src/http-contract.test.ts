@@ -115,8 +115,11 @@ describe.each(FRAMEWORKS)('%s', (framework) => {
           url: `/i/${body.id}`,
           pageUrl: `/i/${body.id}`,
           contentType: type,
+          // The fixtures carry no metadata, so the stored bytes are the sent ones.
           size: bytes.length,
           sha256: sha256Hex(bytes),
+          width: 48,
+          height: 32,
           filename: `photo.${format}`,
         });
         expect(reply.headers.get('location')).toBe(`/i/${body.id}`);

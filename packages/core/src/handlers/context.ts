@@ -88,6 +88,9 @@ export function createContext(options: ImageHandlerOptions): HandlerContext {
   const policy = resolvePolicy({
     ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
     ...(options.allowedTypes === undefined ? {} : { allowedTypes: options.allowedTypes }),
+    ...(options.stripMetadata === undefined ? {} : { stripMetadata: options.stripMetadata }),
+    ...(options.maxPixels === undefined ? {} : { maxPixels: options.maxPixels }),
+    ...(options.maxFrames === undefined ? {} : { maxFrames: options.maxFrames }),
   });
   const ttl = clampExpiresIn(options.signedUrlTtl);
   const idLength = options.idLength ?? DEFAULT_ID_LENGTH;

@@ -25,8 +25,14 @@ export interface UploadedImage {
   /** Same value as `url`, for pages written against the classic recipe. */
   pageUrl: string;
   contentType: AllowedImageType;
+  /** The stored bytes' length: after metadata stripping, what `/i/<id>` serves. */
   size: number;
+  /** SHA-256 of the stored bytes, lowercase hex. */
   sha256: string;
+  /** The displayed width in pixels, after the orientation; absent for SVG. */
+  width?: number;
+  /** The displayed height in pixels, after the orientation; absent for SVG. */
+  height?: number;
   /** The sanitized original filename, if one was sent. */
   filename?: string;
 }
@@ -69,6 +75,19 @@ export interface ImageHandlerOptions {
   maxBytes?: number;
   /** Accepted types, sniffed from the bytes. Default jpeg, png, gif, webp, avif. Add `image/svg+xml` to opt in to SVG. */
   allowedTypes?: readonly AllowedImageType[];
+  /**
+   * Remove metadata (EXIF with GPS position and camera, XMP, IPTC, comments, text chunks) from
+   * every upload, losslessly on the stream: the pixels are untouched, the ICC profile and the
+   * orientation are kept. Default `true`. See docs/images.md for what is kept per format.
+   */
+  stripMetadata?: boolean;
+  /**
+   * The most pixels an upload may declare (width × height, summed over every frame of an
+   * animation), refused with 413 from the headers, before anything decodes it. Default 100 MP.
+   */
+  maxPixels?: number;
+  /** The most frames an animated GIF, WebP or AVIF may have. Default 1000. */
+  maxFrames?: number;
   /** Lifetime of the signed URLs redirects point to, in seconds. Default 3600. */
   signedUrlTtl?: number;
   /**

@@ -56,17 +56,24 @@ export async function ingestImage(
   ingest: IngestOptions,
 ): Promise<UploadedImage> {
   const { store, policy, options } = ctx;
-  const image = await prepareImage(body, policy, options.sha256 ? { sha256: options.sha256 } : {});
-  const id = ctx.newId();
   const { filename, expectedSize } = ingest;
+  const image = await prepareImage(body, policy, {
+    ...(options.sha256 ? { sha256: options.sha256 } : {}),
+    ...(expectedSize !== undefined && expectedSize <= policy.maxBytes ? { expectedSize } : {}),
+  });
+  const id = ctx.newId();
   const deadline = startDeadline(ctx.deadlines.put, ingest.signal);
+  const dimensions =
+    image.width === undefined || image.height === undefined ? undefined : { width: image.width, height: image.height };
   const putOptions = {
     contentType: image.contentType,
     cacheControl: ctx.objectCacheControl,
     ...(filename === undefined ? {} : { filename }),
-    // The file's body throws unless it has exactly this length, so for the store it is
-    // the size: an S3 store streams it through in one request instead of buffering it.
-    ...(expectedSize !== undefined && expectedSize <= policy.maxBytes ? { size: expectedSize } : {}),
+    // Known before the body streams (stripping included), and the body throws unless it has
+    // exactly this length: an S3 store streams it through in one request instead of buffering.
+    ...(image.size === undefined ? {} : { size: image.size }),
+    // The displayed size, so that later routes (share page, variants) need no decode.
+    ...(dimensions ? { metadata: { width: String(dimensions.width), height: String(dimensions.height) } } : {}),
     signal: deadline.signal,
   };
   const put = fromStore(() => store.put(id, watched(image.body, deadline), putOptions));
@@ -88,6 +95,7 @@ export async function ingestImage(
   const { size, sha256 } = image.digest();
   const url = `${ingest.linkBase}${ctx.paths.image}/${id}`;
   const uploaded: UploadedImage = { id, url, pageUrl: url, contentType: image.contentType, size, sha256 };
+  if (dimensions) Object.assign(uploaded, dimensions);
   if (filename !== undefined) uploaded.filename = filename;
   ctx.infoCache.set(id, { contentType: image.contentType }, Date.now() + ctx.ttl * 1000);
   return uploaded;
