@@ -116,7 +116,7 @@ function secretsOf(env) {
 }
 
 // A signed URL's credentials (S3's X-Amz-*, the local stores' sig=) end at &, a quote or a space.
-const SIGNED_PARAMS = /((?:X-Amz-(?:Signature|Credential|Security-Token)|sig)=)[^&"\s\\]+/gi;
+const SIGNED_PARAMS = /(\b(?:X-Amz-(?:Signature|Credential|Security-Token)|sig)=)[^&"\s\\]+/gi;
 
 /** Errors as their name, code, message, stack and cause chain, and no other property. */
 function serializeError(error, depth = 0) {
@@ -133,21 +133,28 @@ function serializeError(error, depth = 0) {
  * The logger: pino, JSON lines on stdout. `LOG_LEVEL` sets the level (default `info`, or
  * `silent` under a test runner). Every line passes a last filter that blanks the configured
  * keys and secrets and the credentials of signed URLs, in case an error's text carries one.
+ * Written synchronously to stdout (`destination`), so nothing is lost when the process exits.
+ *
+ * @param {Record<string, string | undefined>} [env]
+ * @param {import('pino').DestinationStream} [destination]
  */
-export function createLogger(env = process.env) {
+export function createLogger(env = process.env, destination = pino.destination({ dest: 1, sync: true })) {
   const secrets = secretsOf(env).flatMap((v) => [v, JSON.stringify(v).slice(1, -1)]);
-  return pino({
-    level: env.LOG_LEVEL?.trim() || (process.env.VITEST ? 'silent' : 'info'),
-    timestamp: pino.stdTimeFunctions.isoTime,
-    serializers: { err: serializeError },
-    hooks: {
-      streamWrite(line) {
-        let out = line.replace(SIGNED_PARAMS, '$1[redacted]');
-        for (const secret of secrets) out = out.replaceAll(secret, '[redacted]');
-        return out;
+  return pino(
+    {
+      level: env.LOG_LEVEL?.trim() || (process.env.VITEST ? 'silent' : 'info'),
+      timestamp: pino.stdTimeFunctions.isoTime,
+      serializers: { err: serializeError },
+      hooks: {
+        streamWrite(line) {
+          let out = line.replace(SIGNED_PARAMS, '$1[redacted]');
+          for (const secret of secrets) out = out.replaceAll(secret, '[redacted]');
+          return out;
+        },
       },
     },
-  });
+    destination,
+  );
 }
 
 const STORE_CALLS = new Set(['put', 'exists', 'signedUrl', 'stat', 'get', 'delete']);

@@ -33,7 +33,10 @@ export async function runExample(
   });
   const log: string[] = [];
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the example did not start:\n${log.join('')}`)), 20_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the example did not start:\n${log.join('')}`));
+    }, 20_000);
     child.stdout?.on('data', (data: Buffer) => {
       log.push(data.toString());
       // Plain text or a JSON line: the URL ends at a space or a quote.
