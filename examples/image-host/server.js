@@ -190,8 +190,8 @@ function ownHealth(_req, res) {
   res.json({ status: 'ok' });
 }
 
-/** Builds the Express app. */
-export function createApp({ store, publicBaseUrl, trustProxy = false, maxBytes }) {
+/** Builds the Express app. Unknown routes and unexpected errors answer JSON, like core's routes. */
+export function createApp({ store, publicBaseUrl, trustProxy = false, maxBytes, logger = createLogger({}) }) {
   const app = express();
   app.disable('x-powered-by');
   // While the server drains, /healthz answers 503 before it gets here (see `start`). When
@@ -207,6 +207,15 @@ export function createApp({ store, publicBaseUrl, trustProxy = false, maxBytes }
       ...(maxBytes === undefined ? {} : { maxBytes }),
     }),
   );
+  app.use((_req, res) => json(res, 404, { error: { code: 'NOT_FOUND', message: 'Not found.' } }));
+  app.use(function jsonErrors(error, _req, res, _next) {
+    const status = Number(error?.status ?? error?.statusCode);
+    const client = status >= 400 && status < 500;
+    logger[client ? 'info' : 'error']({ err: error }, 'request failed');
+    if (res.headersSent) return res.destroy();
+    if (client) return json(res, status, { error: { code: 'INVALID_INPUT', message: 'Bad request.' } });
+    json(res, 500, { error: { code: 'INTERNAL_ERROR', message: 'Internal error.' } });
+  });
   return app;
 }
 
@@ -312,6 +321,7 @@ export async function start(env = process.env, { logger = createLogger(env) } = 
     publicBaseUrl,
     trustProxy: config.trustProxy,
     maxBytes: config.maxBytes,
+    logger,
   });
 
   server.on('request', (req, res) => {

@@ -138,6 +138,11 @@ describe('the bundle on local disk, with only PORT set (as a platform starts it)
       const page = await fetch(origin);
       expect(page.status).toBe(200);
       expect(await page.text()).toContain('type="file"');
+      const unknown = await fetch(new URL('no/such/route?x=1', origin));
+      expect([unknown.status, await unknown.json()]).toEqual([
+        404,
+        { error: { code: 'NOT_FOUND', message: 'Not found.' } },
+      ]);
       const health = await fetch(new URL('healthz', origin));
       expect([health.status, await health.json()]).toEqual([200, { status: 'ok' }]);
     }
