@@ -171,7 +171,7 @@ beforeAll(async () => {
     ),
   };
   writeFileSync(join(fileDir, 'notes.png'), 'this is text pretending to be a PNG\n');
-  ({ server, url } = await start({ PORT: '0', DATA_DIR: dataDir, IMGSTASH_SECRET: 'x'.repeat(40) }));
+  ({ server, url } = await start({ HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, IMGSTASH_SECRET: 'x'.repeat(40) }));
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
 });
 

@@ -108,6 +108,27 @@ describe('hasS3Env', () => {
     expect(hasS3Env({ S3_BUCKET: 'images' })).toBe(true);
     expect(hasS3Env({ S3_BUCKET_NAME: 'images' })).toBe(true);
     expect(hasS3Env({ S3_BUCKET: '' })).toBe(false);
-    expect(hasS3Env({ ENDPOINT: 'http://x', AWS_ACCESS_KEY_ID: 'a' })).toBe(false);
+  });
+
+  it('is true for a half-set environment too (keys or an endpoint without a bucket), so that it is refused by name', () => {
+    for (const env of [
+      { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: SECRET },
+      { ENDPOINT: 'https://s3.sevalla.storage' },
+      { S3_ENDPOINT: 'http://localhost:9000' },
+      { AWS_SECRET_ACCESS_KEY: SECRET },
+      { S3_FORCE_PATH_STYLE: 'true' },
+    ]) {
+      expect(hasS3Env(env)).toBe(true);
+      expect(failure(env).message).toContain('S3_BUCKET (or S3_BUCKET_NAME)');
+      expect(failure(env).message).not.toContain(SECRET);
+    }
+    expect(failure({ S3_BUCKET_NAME: 'images', ENDPOINT: 'https://s3.sevalla.storage' }).message).toBe(
+      '[imgstash] [s3] missing environment variables: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY',
+    );
+  });
+
+  it('is false for an empty environment and for what shells and cloud hosts set anyway (AWS_REGION, AWS_SESSION_TOKEN)', () => {
+    expect(hasS3Env({})).toBe(false);
+    expect(hasS3Env({ AWS_REGION: 'eu-west-3', AWS_SESSION_TOKEN: 'token', S3_BUCKET: '  ' })).toBe(false);
   });
 });

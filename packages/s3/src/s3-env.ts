@@ -27,9 +27,25 @@ function fail(message: string): ImageStoreError {
   return new ImageStoreError('INVALID_INPUT', `[imgstash] [s3] ${message}`);
 }
 
+// The variables that say "store on S3". AWS_REGION and AWS_SESSION_TOKEN are left out on
+// purpose: shells, CI runners and cloud hosts set them for everything, not for imgstash.
+const S3_INTENT = [
+  'S3_BUCKET',
+  'S3_BUCKET_NAME',
+  'ENDPOINT',
+  'S3_ENDPOINT',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'S3_PREFIX',
+  'S3_FORCE_PATH_STYLE',
+] as const;
+
 /**
- * True when the environment names a bucket (`S3_BUCKET` or `S3_BUCKET_NAME`): the signal
- * for an app to use S3 rather than its local default.
+ * True when the environment sets any of the store's variables (a bucket, an endpoint, a key,
+ * `S3_PREFIX` or `S3_FORCE_PATH_STYLE`; `AWS_REGION` alone does not count): the signal for
+ * an app to use S3 rather than its local default. A half-set environment is then refused by
+ * {@link s3StoreFromEnv}, which names what is missing, instead of silently falling back to
+ * local storage.
  *
  * @example
  * ```ts
@@ -37,7 +53,7 @@ function fail(message: string): ImageStoreError {
  * ```
  */
 export function hasS3Env(env: S3Env = process.env): boolean {
-  return value(env, 'S3_BUCKET') !== undefined || value(env, 'S3_BUCKET_NAME') !== undefined;
+  return S3_INTENT.some((name) => value(env, name) !== undefined);
 }
 
 /**
