@@ -22,6 +22,7 @@ import {
 } from '../../test-helpers/images.js';
 import { resolvePolicy, type UploadPolicy } from '../policy.js';
 import { prepareImage } from '../prepare.js';
+import { createImageRewriter } from './index.js';
 
 const policy = resolvePolicy();
 const keepAll = resolvePolicy({ stripMetadata: false });
@@ -335,6 +336,27 @@ function avisContainer(frames: number, width: number, height: number): Uint8Arra
     box('mdat', new Uint8Array(frames * 16)),
   );
 }
+
+describe('createImageRewriter, the stage on its own', () => {
+  it.each(
+    FORMATS,
+  )('gives a %s the same bytes as prepareImage, with its length change fixed once the head is done', async (format) => {
+    const input = await taggedImage(format);
+    const { out: prepared } = await strip(input);
+    const rewriter = createImageRewriter(taggedType(format), policy);
+    const out: Uint8Array[] = [];
+    let deltaAtHead: number | undefined;
+    for (const chunk of splitEvery(input, 333)) {
+      rewriter.push(chunk, out);
+      if (rewriter.headDone) deltaAtHead ??= rewriter.sizeDelta;
+    }
+    rewriter.finish(out);
+    expect(concatBytes(...out)).toEqual(prepared);
+    expect(deltaAtHead).toBe(prepared.length - input.length);
+    expect(rewriter.sizeDelta).toBe(deltaAtHead);
+    expect(rewriter.facts).toEqual({ width: 64, height: 48, orientation: 1 });
+  });
+});
 
 describe('AVIF image sequences', () => {
   it('counts the frames of an avis track against maxFrames and maxPixels, and takes the size from tkhd', async () => {
