@@ -22,6 +22,8 @@ export {
   type AuthorizeResult,
   createImageHandlers,
   type HandlerRequest,
+  type HealthOptions,
+  type HealthReason,
   type ImageHandlerOptions,
   type ImageHandlers,
   type ImageRoutePaths,

@@ -47,6 +47,8 @@ export interface HandlerContext {
 }
 
 const normalizePath = (path: string) => `/${path.replace(/^\/+|\/+$/g, '')}`;
+const optionalPath = (path: string | false | undefined, fallback: string) =>
+  path === false ? false : normalizePath(path ?? fallback);
 
 /** A mount path as adapters pass it ('/' at the root, maybe a trailing slash) → a link prefix. */
 // '/' must become '', or links start with '//' and name another host.
@@ -109,7 +111,8 @@ export function createContext(options: ImageHandlerOptions): HandlerContext {
     paths: {
       upload: normalizePath(options.paths?.upload ?? '/upload'),
       image: normalizePath(options.paths?.image ?? '/i'),
-      page: options.paths?.page === false ? false : normalizePath(options.paths?.page ?? '/'),
+      page: optionalPath(options.paths?.page, '/'),
+      health: optionalPath(options.paths?.health, '/healthz'),
       files: isLocallyServed(store) ? store.localUrls.basePath : null,
     },
     multipartLimits: {

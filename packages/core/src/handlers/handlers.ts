@@ -1,4 +1,5 @@
 import { createContext } from './context.js';
+import { createHealthRoute } from './health.js';
 import type { ImageHandlerOptions, ImageHandlers } from './options.js';
 import { createPageRoute } from './page.js';
 import { createRedirectRoute } from './redirect.js';
@@ -9,6 +10,8 @@ import { createUploadRoute } from './upload.js';
 export type {
   AuthorizeResult,
   HandlerRequest,
+  HealthOptions,
+  HealthReason,
   ImageHandlerOptions,
   ImageHandlers,
   ImageRoutePaths,
@@ -37,7 +40,8 @@ export function createImageHandlers(options: ImageHandlerOptions): ImageHandlers
   const { redirect, redirectTarget } = createRedirectRoute(ctx);
   const serve = createServeRoute(ctx);
   const page = createPageRoute(ctx);
-  const router = createRouter(ctx, { upload, redirect, serve, page });
+  const { health, setDraining } = createHealthRoute(ctx);
+  const router = createRouter(ctx, { upload, redirect, serve, page, health });
   return {
     fetch: router.fetch,
     match: router.match,
@@ -47,6 +51,8 @@ export function createImageHandlers(options: ImageHandlerOptions): ImageHandlers
     redirectTarget,
     serve,
     page,
+    health,
+    setDraining,
     invalidate(id) {
       ctx.infoCache.delete(id);
     },

@@ -2,6 +2,8 @@ export {
   type AuthorizeResult,
   createImageHandlers,
   type HandlerRequest,
+  type HealthOptions,
+  type HealthReason,
   type ImageHandlerOptions,
   type ImageHandlers,
   type ImageRoutePaths,

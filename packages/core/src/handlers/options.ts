@@ -38,6 +38,8 @@ export interface ImageRoutePaths {
   image: string;
   /** The upload page, or `false` to disable it. Default `/`. */
   page: string | false;
+  /** The health check `GET|HEAD <health>`, or `false` to disable it. Default `/healthz`. */
+  health: string | false;
 }
 
 /** What `authorize` may answer. `false` refuses with 403; throw an `ImageStoreError('UNAUTHORIZED')` for 401. */
@@ -97,7 +99,31 @@ export interface ImageHandlerOptions {
   title?: string;
   /** Deadlines for store calls, in ms. Default `{ lookup: 10000, put: 30000 }`. */
   deadlines?: StoreDeadlines;
+  /** The health check's probe and drain switch. */
+  health?: HealthOptions;
 }
+
+/**
+ * How `GET /healthz` probes the store. The probe is a `stat` of a fixed key that never
+ * exists (`healthz.probe`): "not found" is healthy. On AWS S3 the credentials need
+ * `s3:ListBucket` on the bucket, or S3 answers 403 instead of 404 for a missing key and
+ * the check reports `storage-error` (imgstash needs that permission anyway, so that a
+ * missing image is a 404).
+ */
+export interface HealthOptions {
+  /** How long the probe may take before the instance counts as unhealthy, in ms. Default 2000. */
+  deadline?: number;
+  /** How long a probe's verdict is reused, in ms, so that checks cannot hammer storage. Default 5000. */
+  cacheFor?: number;
+  /**
+   * Answers `true` while the instance shuts down: health then answers 503 `draining`
+   * without a probe. The same as calling {@link ImageHandlers.setDraining}.
+   */
+  draining?: () => boolean;
+}
+
+/** Why `GET /healthz` answers 503. */
+export type HealthReason = 'draining' | 'storage-timeout' | 'storage-error';
 
 /** A redirect to send, as plain data: see {@link ImageHandlers.redirectTarget}. */
 export interface RedirectTarget {
@@ -107,7 +133,7 @@ export interface RedirectTarget {
 }
 
 /** The names of the routes {@link ImageHandlers.match} can find. */
-export type RouteName = 'upload' | 'redirect' | 'serve' | 'page';
+export type RouteName = 'upload' | 'redirect' | 'serve' | 'page' | 'health';
 
 /** A request path matched to a route, with its (still percent-encoded) parameters. */
 export interface RouteMatch {
@@ -140,6 +166,16 @@ export interface ImageHandlers {
   serve(request: HandlerRequest, key: string): Promise<Response>;
   /** `GET /`: the upload page. */
   page(request: HandlerRequest, mountPath?: string): Response;
+  /**
+   * `GET|HEAD /healthz`: `200 { ok: true }` when the store answers a cheap probe in time;
+   * `503 { ok: false, reason, error }` (with `Retry-After`) when it does not, or while draining.
+   */
+  health(request: HandlerRequest): Promise<Response>;
+  /**
+   * Marks the instance as draining (on SIGTERM, before closing the server): health answers
+   * 503 `draining` from now on, so that load balancers stop sending requests first.
+   */
+  setDraining(draining: boolean): void;
   /** Forgets what the redirect caches hold for `id` (call after deleting it). */
   invalidate(id: string): void;
   /** The resolved route paths, including `files` (from the store, or `null`). */

@@ -8,6 +8,7 @@ export interface Routes {
   redirect(request: HandlerRequest, id: string, mountPath: string): Promise<Response>;
   serve(request: HandlerRequest, key: string): Promise<Response>;
   page(request: HandlerRequest, mountPath: string): Response;
+  health(request: HandlerRequest): Promise<Response>;
 }
 
 /** The path of a request URL, as sent (not percent-decoded), without its query. */
@@ -33,6 +34,7 @@ export function createRouter(ctx: HandlerContext, routes: Routes): Pick<ImageHan
 
   function match(path: string): RouteMatch | undefined {
     if (path === paths.upload) return { route: 'upload', params: {} };
+    if (path === paths.health) return { route: 'health', params: {} };
     if (path.startsWith(imagePrefix)) return { route: 'redirect', params: { id: path.slice(imagePrefix.length) } };
     if (filesPrefix !== null && path.startsWith(filesPrefix)) {
       return { route: 'serve', params: { key: path.slice(filesPrefix.length) } };
@@ -52,6 +54,8 @@ export function createRouter(ctx: HandlerContext, routes: Routes): Pick<ImageHan
         return routes.serve(request, safeDecode(params.key ?? ''));
       case 'page':
         return routes.page(request, mountPath);
+      case 'health':
+        return routes.health(request);
     }
   }
 
