@@ -19,6 +19,7 @@ export {
   sanitizeFilename,
 } from './filename.js';
 export {
+  type AuthorizeAction,
   type AuthorizeResult,
   createImageHandlers,
   type HandlerRequest,

@@ -7,12 +7,18 @@ import type { MultipartLimits } from '../multipart.js';
 import { resolvePolicy, type UploadPolicy } from '../policy.js';
 import type { ImageStore } from '../types.js';
 import { ExpiringLru } from './cache.js';
-import type { HandlerRequest, ImageHandlerOptions, ImageRoutePaths } from './options.js';
+import type { AuthorizeAction, HandlerRequest, ImageHandlerOptions, ImageRoutePaths } from './options.js';
 
 /** What the redirect path remembers of a stored image. */
 export interface CachedInfo {
   contentType: string;
 }
+
+/** The object metadata entry holding the lowercase hex SHA-256 of an image's delete token. */
+export const DELETE_TOKEN_METADATA = 'delete-token-sha256';
+
+/** Default of {@link ImageHandlerOptions.infoCacheTtl}, in seconds (capped to the signing window). */
+export const DEFAULT_INFO_CACHE_TTL = 300;
 
 /** Default deadlines for store calls, in ms. */
 export const DEFAULT_DEADLINES = { lookup: 10_000, put: 30_000 } as const;
@@ -36,12 +42,16 @@ export interface HandlerContext {
   readonly paths: Readonly<ImageRoutePaths & { files: string | null }>;
   readonly multipartLimits: MultipartLimits;
   readonly infoCache: ExpiringLru<CachedInfo>;
+  /** How long a positive lookup is cached, in ms: see {@link ImageHandlerOptions.infoCacheTtl}. */
+  readonly infoTtl: number;
   readonly urlCache: ExpiringLru<string>;
   readonly deadlines: { readonly lookup: number; readonly put: number };
   /** The origin + mount prefix links are built from; '' gives root-relative links. */
   linkBase(request: HandlerRequest, mountPath: string): string;
   /** Runs `options.authorize`; a `false` answer throws 403. */
-  authorize(request: HandlerRequest, action: 'upload' | 'view'): Promise<void>;
+  authorize(request: HandlerRequest, action: AuthorizeAction): Promise<void>;
+  /** Forgets what this process's caches hold for image `id` and its derived keys. */
+  forget(id: string): void;
   /** Runs a short store call under the lookup deadline, with vendor failures mapped to 502. */
   lookup<T>(request: HandlerRequest, call: (signal: AbortSignal) => Promise<T>): Promise<T>;
 }
@@ -95,15 +105,22 @@ export function createContext(options: ImageHandlerOptions): HandlerContext {
     put: positiveMs(options.deadlines?.put, DEFAULT_DEADLINES.put, 'put'),
   };
   const cacheSize = options.cacheSize ?? 10_000;
+  // Signing on a fixed date per window gives every view in the window the same URL,
+  // so browsers and CDNs cache the image. A URL handed out keeps ≥ 3/4 of its life.
+  const window = Math.max(1, Math.floor(ttl / 4));
+  const infoCacheTtl = options.infoCacheTtl ?? Math.min(DEFAULT_INFO_CACHE_TTL, window);
+  if (!Number.isFinite(infoCacheTtl) || infoCacheTtl < 0) {
+    throw new TypeError('[imgstash] infoCacheTtl must be a number of seconds ≥ 0');
+  }
+  const infoCache = new ExpiringLru<CachedInfo>(cacheSize);
+  const urlCache = new ExpiringLru<string>(cacheSize);
 
   return {
     options,
     store,
     policy,
     ttl,
-    // Signing on a fixed date per window gives every view in the window the same URL,
-    // so browsers and CDNs cache the image. A URL handed out keeps ≥ 3/4 of its life.
-    window: Math.max(1, Math.floor(ttl / 4)),
+    window,
     idLength,
     newId: createIdGenerator(idLength),
     fieldName,
@@ -113,6 +130,7 @@ export function createContext(options: ImageHandlerOptions): HandlerContext {
       image: normalizePath(options.paths?.image ?? '/i'),
       page: optionalPath(options.paths?.page, '/'),
       health: optionalPath(options.paths?.health, '/healthz'),
+      delete: normalizePath(options.paths?.delete ?? '/d'),
       files: isLocallyServed(store) ? store.localUrls.basePath : null,
     },
     multipartLimits: {
@@ -122,8 +140,9 @@ export function createContext(options: ImageHandlerOptions): HandlerContext {
       // The file plus room for a few small fields and the part headers.
       maxTotalSize: policy.maxBytes + 256 * 1024,
     },
-    infoCache: new ExpiringLru<CachedInfo>(cacheSize),
-    urlCache: new ExpiringLru<string>(cacheSize),
+    infoCache,
+    infoTtl: infoCacheTtl * 1000,
+    urlCache,
     deadlines,
     linkBase(request, mountPath) {
       const mount = mountPrefix(mountPath);
@@ -145,6 +164,13 @@ export function createContext(options: ImageHandlerOptions): HandlerContext {
           publicMessage: 'Access is denied.',
         });
       }
+    },
+    forget(id) {
+      infoCache.delete(id);
+      // Derived keys (`<id>.<suffix>`) and signed URLs (`<id>@<window>`, `<id>.<suffix>@…`).
+      infoCache.deletePrefix(`${id}.`);
+      urlCache.deletePrefix(`${id}@`);
+      urlCache.deletePrefix(`${id}.`);
     },
     lookup(request, call) {
       return fromStore(() => withDeadline(deadlines.lookup, request.signal, call));

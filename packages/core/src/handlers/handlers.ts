@@ -1,13 +1,16 @@
 import { createContext } from './context.js';
+import { createDeleteRoutes } from './delete.js';
 import { createHealthRoute } from './health.js';
-import type { ImageHandlerOptions, ImageHandlers } from './options.js';
+import type { HandlerRequest, ImageHandlerOptions, ImageHandlers } from './options.js';
 import { createPageRoute } from './page.js';
 import { createRedirectRoute } from './redirect.js';
+import { methodNotAllowed } from './respond.js';
 import { createRouter } from './router.js';
 import { createServeRoute } from './serve.js';
 import { createUploadRoute } from './upload.js';
 
 export type {
+  AuthorizeAction,
   AuthorizeResult,
   HandlerRequest,
   HealthOptions,
@@ -37,11 +40,23 @@ export type {
 export function createImageHandlers(options: ImageHandlerOptions): ImageHandlers {
   const ctx = createContext(options);
   const upload = createUploadRoute(ctx);
-  const { redirect, redirectTarget } = createRedirectRoute(ctx);
+  const views = createRedirectRoute(ctx);
+  const { remove, deletePage, deleteImage } = createDeleteRoutes(ctx);
+  // `/i/:id` is one path for viewing and deleting: a DELETE goes to `remove`, in both
+  // entry points, so that adapters (Express's fast path calls redirectTarget) need no change.
+  const other = (request: HandlerRequest) =>
+    request.method === 'DELETE' ? undefined : methodNotAllowed('GET, HEAD, DELETE');
+  const viewing = (request: HandlerRequest) => request.method === 'GET' || request.method === 'HEAD';
+  const redirect: ImageHandlers['redirect'] = (request, id, mountPath) =>
+    viewing(request) ? views.redirect(request, id, mountPath) : Promise.resolve(other(request) ?? remove(request, id));
+  const redirectTarget: ImageHandlers['redirectTarget'] = (request, id, mountPath) =>
+    viewing(request)
+      ? views.redirectTarget(request, id, mountPath)
+      : Promise.resolve(other(request) ?? remove(request, id));
   const serve = createServeRoute(ctx);
   const page = createPageRoute(ctx);
   const { health, setDraining } = createHealthRoute(ctx);
-  const router = createRouter(ctx, { upload, redirect, serve, page, health });
+  const router = createRouter(ctx, { upload, redirect, serve, page, health, deletePage });
   return {
     fetch: router.fetch,
     match: router.match,
@@ -53,8 +68,11 @@ export function createImageHandlers(options: ImageHandlerOptions): ImageHandlers
     page,
     health,
     setDraining,
+    remove,
+    deletePage,
+    deleteImage,
     invalidate(id) {
-      ctx.infoCache.delete(id);
+      ctx.forget(id);
     },
     paths: ctx.paths,
   };

@@ -1,4 +1,5 @@
 export {
+  type AuthorizeAction,
   type AuthorizeResult,
   createImageHandlers,
   type HandlerRequest,

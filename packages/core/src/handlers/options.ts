@@ -28,6 +28,18 @@ export interface UploadedImage {
   sha256: string;
   /** The sanitized original filename, if one was sent. */
   filename?: string;
+  /**
+   * The image's delete token (192 random bits, base64url): `DELETE /i/<id>` with
+   * `Authorization: Bearer <deleteToken>` removes it. Handed out once, here: the store
+   * keeps only its SHA-256. Absent in what `onUploaded` gets, so that hooks cannot log it.
+   */
+  deleteToken?: string;
+  /**
+   * The confirmation page `/d/<id>#<deleteToken>`: opening it never deletes (link unfurlers
+   * open links); its button does. The token rides in the fragment, which browsers never send,
+   * so it stays out of every server's and proxy's logs. Absent in what `onUploaded` gets.
+   */
+  deleteUrl?: string;
 }
 
 /** Route paths, relative to where the handlers are mounted. */
@@ -40,7 +52,12 @@ export interface ImageRoutePaths {
   page: string | false;
   /** The health check `GET|HEAD <health>`, or `false` to disable it. Default `/healthz`. */
   health: string | false;
+  /** Prefix of the delete confirmation pages: `GET|HEAD|POST <delete>/:id`. Default `/d`. */
+  delete: string;
 }
+
+/** What a request asks `authorize` for. */
+export type AuthorizeAction = 'upload' | 'view' | 'delete';
 
 /** What `authorize` may answer. `false` refuses with 403; throw an `ImageStoreError('UNAUTHORIZED')` for 401. */
 export type AuthorizeResult = boolean | undefined;
@@ -79,8 +96,13 @@ export interface ImageHandlerOptions {
   publicBaseUrl?: string;
   /** Build links from `X-Forwarded-Proto`/`X-Forwarded-Host` (only behind a proxy that sets them). Default false. */
   trustProxy?: boolean;
-  /** Decides whether a request may upload (`upload`) or follow a link (`view`). */
-  authorize?: (request: HandlerRequest, action: 'upload' | 'view') => AuthorizeResult | Promise<AuthorizeResult>;
+  /**
+   * Decides whether a request may upload (`upload`), follow a link (`view`) or delete an
+   * image (`delete`). For `delete`, `true` lets the request delete **without** the image's
+   * token (an app's admins), `false` refuses it, and `undefined` asks for the token: answer
+   * `true` only to requests you have authenticated.
+   */
+  authorize?: (request: HandlerRequest, action: AuthorizeAction) => AuthorizeResult | Promise<AuthorizeResult>;
   /** Called after an upload is stored. If it throws, the image is deleted and the upload fails. */
   onUploaded?: (image: UploadedImage, request: HandlerRequest) => void | Promise<void>;
   /** Route paths. */
@@ -95,6 +117,13 @@ export interface ImageHandlerOptions {
   sha256?: Sha256Factory;
   /** Size of the redirect caches (ids). Default 10000. */
   cacheSize?: number;
+  /**
+   * How long, in seconds, a process remembers that an image exists (so that a hot redirect
+   * makes no storage call). A delete makes this process forget at once; **other instances
+   * forget within this bound**, and until then redirect to a signed URL that already fails.
+   * Default 300, or the signing window (`signedUrlTtl / 4`) when that is shorter.
+   */
+  infoCacheTtl?: number;
   /** Page title of the upload page. Default `imgstash`. */
   title?: string;
   /** Deadlines for store calls, in ms. Default `{ lookup: 10000, put: 30000 }`. */
@@ -133,7 +162,7 @@ export interface RedirectTarget {
 }
 
 /** The names of the routes {@link ImageHandlers.match} can find. */
-export type RouteName = 'upload' | 'redirect' | 'serve' | 'page' | 'health';
+export type RouteName = 'upload' | 'redirect' | 'serve' | 'page' | 'health' | 'delete';
 
 /** A request path matched to a route, with its (still percent-encoded) parameters. */
 export interface RouteMatch {
@@ -162,6 +191,20 @@ export interface ImageHandlers {
    * `Response`, which is a good part of its cost on Node.
    */
   redirectTarget(request: HandlerRequest, id: string, mountPath?: string): Promise<RedirectTarget | Response>;
+  /**
+   * `DELETE /i/:id` with `Authorization: Bearer <deleteToken>` (or a request `authorize`
+   * lets `delete`): 204, and the image, its derived keys and the caches are gone.
+   * `redirect` and `redirectTarget` hand a `DELETE` to it.
+   */
+  remove(request: HandlerRequest, id: string): Promise<Response>;
+  /** `GET|HEAD /d/:id`: the delete confirmation page; `POST /d/:id` (token in the form): the delete. */
+  deletePage(request: HandlerRequest, id: string, mountPath?: string): Promise<Response>;
+  /**
+   * Deletes image `id` without a token (for an app's own admin code): the original, every
+   * derived key `<id>.*` the store lists (a store without `list` loses the original only),
+   * and what this process caches of it.
+   */
+  deleteImage(id: string): Promise<void>;
   /** `GET|HEAD /files/:key` (memory and fs stores). */
   serve(request: HandlerRequest, key: string): Promise<Response>;
   /** `GET /`: the upload page. */

@@ -1,4 +1,5 @@
 import { type HandlerContext, mountPrefix } from './context.js';
+import { escapeHtml, htmlResponse, nonce, scriptJson } from './html.js';
 import type { HandlerRequest, ImageHandlers } from './options.js';
 import { methodNotAllowed } from './respond.js';
 
@@ -14,16 +15,6 @@ export interface UploadPageOptions {
   allowedTypes: readonly string[];
   /** The document title and heading. */
   title: string;
-}
-
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-// JSON inside a <script> must not be able to close the tag.
-const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
-
-function nonce(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return btoa(String.fromCharCode(...bytes));
 }
 
 /**
@@ -318,16 +309,6 @@ export function createPageRoute(ctx: HandlerContext): ImageHandlers['page'] {
       allowedTypes: policy.allowedTypes,
       title: options.title ?? 'imgstash',
     });
-    return new Response(request.method === 'HEAD' ? null : html, {
-      status: 200,
-      headers: {
-        'content-type': 'text/html; charset=utf-8',
-        'x-content-type-options': 'nosniff',
-        'x-frame-options': 'DENY',
-        'referrer-policy': 'no-referrer',
-        'cache-control': 'no-store',
-        'content-security-policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src * blob: data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
-      },
-    });
+    return htmlResponse(html, { nonce, head: request.method === 'HEAD' });
   };
 }

@@ -9,6 +9,7 @@ export interface Routes {
   serve(request: HandlerRequest, key: string): Promise<Response>;
   page(request: HandlerRequest, mountPath: string): Response;
   health(request: HandlerRequest): Promise<Response>;
+  deletePage(request: HandlerRequest, id: string, mountPath: string): Promise<Response>;
 }
 
 /** The path of a request URL, as sent (not percent-decoded), without its query. */
@@ -31,11 +32,13 @@ export function createRouter(ctx: HandlerContext, routes: Routes): Pick<ImageHan
   const { paths } = ctx;
   const imagePrefix = `${paths.image}/`;
   const filesPrefix = paths.files === null ? null : `${paths.files}/`;
+  const deletePrefix = `${paths.delete}/`;
 
   function match(path: string): RouteMatch | undefined {
     if (path === paths.upload) return { route: 'upload', params: {} };
     if (path === paths.health) return { route: 'health', params: {} };
     if (path.startsWith(imagePrefix)) return { route: 'redirect', params: { id: path.slice(imagePrefix.length) } };
+    if (path.startsWith(deletePrefix)) return { route: 'delete', params: { id: path.slice(deletePrefix.length) } };
     if (filesPrefix !== null && path.startsWith(filesPrefix)) {
       return { route: 'serve', params: { key: path.slice(filesPrefix.length) } };
     }
@@ -56,6 +59,8 @@ export function createRouter(ctx: HandlerContext, routes: Routes): Pick<ImageHan
         return routes.page(request, mountPath);
       case 'health':
         return routes.health(request);
+      case 'delete':
+        return routes.deletePage(request, params.id ?? '', mountPath);
     }
   }
 

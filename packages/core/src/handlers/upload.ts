@@ -4,7 +4,8 @@ import { sanitizeFilename } from '../filename.js';
 import { jsonResponse } from '../http.js';
 import { openFilePart } from '../multipart.js';
 import { prepareImage } from '../prepare.js';
-import { fromStore, type HandlerContext } from './context.js';
+import { randomToken, sha256Hex } from '../secrets.js';
+import { DELETE_TOKEN_METADATA, fromStore, type HandlerContext } from './context.js';
 import type { HandlerRequest, ImageHandlers, UploadedImage } from './options.js';
 import { failure, methodNotAllowed } from './respond.js';
 
@@ -58,10 +59,13 @@ export async function ingestImage(
   const image = await prepareImage(body, policy, options.sha256 ? { sha256: options.sha256 } : {});
   const id = ctx.newId();
   const { filename, expectedSize } = ingest;
+  // Only the token's hash is stored: a leaked listing, backup or log of metadata deletes nothing.
+  const deleteToken = randomToken();
   const deadline = startDeadline(ctx.deadlines.put, ingest.signal);
   const putOptions = {
     contentType: image.contentType,
     cacheControl: ctx.objectCacheControl,
+    metadata: { [DELETE_TOKEN_METADATA]: await sha256Hex(deleteToken) },
     ...(filename === undefined ? {} : { filename }),
     // The file's body throws unless it has exactly this length, so for the store it is
     // the size: an S3 store streams it through in one request instead of buffering it.
@@ -88,7 +92,9 @@ export async function ingestImage(
   const url = `${ingest.linkBase}${ctx.paths.image}/${id}`;
   const uploaded: UploadedImage = { id, url, pageUrl: url, contentType: image.contentType, size, sha256 };
   if (filename !== undefined) uploaded.filename = filename;
-  ctx.infoCache.set(id, { contentType: image.contentType }, Date.now() + ctx.ttl * 1000);
+  uploaded.deleteToken = deleteToken;
+  uploaded.deleteUrl = `${ingest.linkBase}${ctx.paths.delete}/${id}#${deleteToken}`;
+  ctx.infoCache.set(id, { contentType: image.contentType }, Date.now() + ctx.infoTtl);
   return uploaded;
 }
 
@@ -98,7 +104,11 @@ export async function ingestImage(
  */
 export async function announce(ctx: HandlerContext, uploaded: UploadedImage, request: HandlerRequest): Promise<void> {
   try {
-    await ctx.options.onUploaded?.(uploaded, request);
+    if (ctx.options.onUploaded) {
+      // The token leaves the server once, in the answer: hooks that log images cannot leak it.
+      const { deleteToken: _token, deleteUrl: _url, ...image } = uploaded;
+      await ctx.options.onUploaded(image, request);
+    }
   } catch (error) {
     ctx.infoCache.delete(uploaded.id);
     await withDeadline(ctx.deadlines.lookup, undefined, () => ctx.store.delete(uploaded.id)).catch(() => {});

@@ -1,0 +1,81 @@
+// The delete confirmation page in real Chromium (Debian's, driven by playwright-core; never a
+// downloaded browser): opening deleteUrl deletes nothing, the token moves from the fragment
+// into the form and out of the address bar, and the button deletes, under the page's CSP.
+import type { UploadedImage } from '@imgstash/core';
+import { FIXTURES } from '@imgstash/core/testing';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { launchChromium, watchProblems } from './chromium.js';
+import { createTestStore, readReply, type TestStore, uploadFile } from './contract-kit.js';
+import { type Framework, type RunningApp, startApp } from './servers.js';
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(() => browser?.close());
+
+describe.each(['express5', 'hono'] satisfies Framework[])('%s, on the fs store', (framework) => {
+  let local: TestStore;
+  let app: RunningApp;
+  let page: Page;
+  /** Uncaught errors and CSP violations in the page: every test ends with none. */
+  let problems: string[];
+
+  beforeAll(async () => {
+    local = await createTestStore('fs');
+    app = await startApp(framework, { store: local.store });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await local?.dispose();
+  });
+  beforeEach(async () => {
+    page = await browser.newPage();
+    problems = watchProblems(page);
+  });
+  afterEach(async () => {
+    await page?.close();
+    expect(problems).toEqual([]);
+  });
+
+  async function upload(): Promise<UploadedImage> {
+    const reply = await readReply(await uploadFile(app.baseUrl, FIXTURES.png.bytes, { filename: 'a.png' }));
+    expect(reply.status, reply.text()).toBe(201);
+    return reply.json<UploadedImage>();
+  }
+
+  it('opens deleteUrl without deleting, hides the token, and deletes on the button', async () => {
+    const image = await upload();
+    const requests: string[] = [];
+    page.on('request', (request) => requests.push(`${request.method()} ${request.url()}`));
+    await page.goto(new URL(image.deleteUrl as string, app.baseUrl).href);
+    expect(await page.textContent('h1')).toBe('Delete this image?');
+    expect(await page.isVisible('#token')).toBe(false);
+    // The token left the address bar, and no request carried it.
+    expect(page.url()).toBe(`${app.baseUrl}/d/${image.id}`);
+    expect(await local.store.exists(image.id)).toBe(true);
+
+    await page.click('#confirm');
+    await page.waitForFunction(() => document.body.dataset.state === 'deleted');
+    expect(await page.textContent('#status')).toBe('Deleted.');
+    expect(await local.store.exists(image.id)).toBe(false);
+    expect(await local.contents()).toEqual([]);
+    expect(requests.join('\n')).not.toContain(image.deleteToken);
+    expect(requests).toContain(`POST ${app.baseUrl}/d/${image.id}`);
+  });
+
+  it('shows the server’s message for a wrong token, keeps the image, and lets the person paste the right one', async () => {
+    const image = await upload();
+    await page.goto(`${app.baseUrl}/d/${image.id}#not-the-token`);
+    await page.click('#confirm');
+    await page.waitForFunction(() => document.body.dataset.state === 'error');
+    expect(await page.textContent('#status')).toBe('The delete token is missing or wrong.');
+    expect(await local.store.exists(image.id)).toBe(true);
+
+    await page.fill('#token', image.deleteToken as string);
+    await page.click('#confirm');
+    await page.waitForFunction(() => document.body.dataset.state === 'deleted');
+    expect(await local.store.exists(image.id)).toBe(false);
+  });
+});
