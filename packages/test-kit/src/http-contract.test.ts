@@ -114,7 +114,7 @@ describe.each(FRAMEWORKS)('%s', (framework) => {
         expect(body).toEqual({
           id: expect.stringMatching(ID_SHAPE),
           url: `/i/${body.id}`,
-          pageUrl: `/i/${body.id}`,
+          pageUrl: `/p/${body.id}`,
           contentType: type,
           size: bytes.length,
           sha256: sha256Hex(bytes),

@@ -131,6 +131,7 @@ export function createContext(options: ImageHandlerOptions): HandlerContext {
       page: optionalPath(options.paths?.page, '/'),
       health: optionalPath(options.paths?.health, '/healthz'),
       delete: normalizePath(options.paths?.delete ?? '/d'),
+      share: optionalPath(options.paths?.share, '/p'),
       files: isLocallyServed(store) ? store.localUrls.basePath : null,
     },
     multipartLimits: {

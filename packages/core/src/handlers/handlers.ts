@@ -7,6 +7,7 @@ import { createRedirectRoute } from './redirect.js';
 import { methodNotAllowed } from './respond.js';
 import { createRouter } from './router.js';
 import { createServeRoute } from './serve.js';
+import { createShareRoute } from './share.js';
 import { createUploadRoute } from './upload.js';
 
 export type {
@@ -56,7 +57,8 @@ export function createImageHandlers(options: ImageHandlerOptions): ImageHandlers
   const serve = createServeRoute(ctx);
   const page = createPageRoute(ctx);
   const { health, setDraining } = createHealthRoute(ctx);
-  const router = createRouter(ctx, { upload, redirect, serve, page, health, deletePage });
+  const share = createShareRoute(ctx);
+  const router = createRouter(ctx, { upload, redirect, serve, page, health, deletePage, share });
   return {
     fetch: router.fetch,
     match: router.match,
@@ -71,6 +73,7 @@ export function createImageHandlers(options: ImageHandlerOptions): ImageHandlers
     remove,
     deletePage,
     deleteImage,
+    share,
     invalidate(id) {
       ctx.forget(id);
     },

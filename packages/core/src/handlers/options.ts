@@ -21,7 +21,7 @@ export interface UploadedImage {
   id: string;
   /** The absolute stable link `/i/<id>` (root-relative when no public base URL is known). */
   url: string;
-  /** Same value as `url`, for pages written against the classic recipe. */
+  /** The share page `/p/<id>` (OpenGraph and Twitter cards); the same value as `url` when `paths.share` is `false`. */
   pageUrl: string;
   contentType: AllowedImageType;
   size: number;
@@ -54,6 +54,8 @@ export interface ImageRoutePaths {
   health: string | false;
   /** Prefix of the delete confirmation pages: `GET|HEAD|POST <delete>/:id`. Default `/d`. */
   delete: string;
+  /** Prefix of the share pages `GET|HEAD <share>/:id`, or `false` to disable them. Default `/p`. */
+  share: string | false;
 }
 
 /** What a request asks `authorize` for. */
@@ -162,7 +164,7 @@ export interface RedirectTarget {
 }
 
 /** The names of the routes {@link ImageHandlers.match} can find. */
-export type RouteName = 'upload' | 'redirect' | 'serve' | 'page' | 'health' | 'delete';
+export type RouteName = 'upload' | 'redirect' | 'serve' | 'page' | 'health' | 'delete' | 'share';
 
 /** A request path matched to a route, with its (still percent-encoded) parameters. */
 export interface RouteMatch {
@@ -205,6 +207,11 @@ export interface ImageHandlers {
    * and what this process caches of it.
    */
   deleteImage(id: string): Promise<void>;
+  /**
+   * `GET|HEAD /p/:id`: the share page, with OpenGraph and Twitter tags on the stable link
+   * (absolute links need `publicBaseUrl` or `trustProxy`; without, the page says so).
+   */
+  share(request: HandlerRequest, id: string, mountPath?: string): Promise<Response>;
   /** `GET|HEAD /files/:key` (memory and fs stores). */
   serve(request: HandlerRequest, key: string): Promise<Response>;
   /** `GET /`: the upload page. */

@@ -90,7 +90,8 @@ export async function ingestImage(
   }
   const { size, sha256 } = image.digest();
   const url = `${ingest.linkBase}${ctx.paths.image}/${id}`;
-  const uploaded: UploadedImage = { id, url, pageUrl: url, contentType: image.contentType, size, sha256 };
+  const pageUrl = ctx.paths.share === false ? url : `${ingest.linkBase}${ctx.paths.share}/${id}`;
+  const uploaded: UploadedImage = { id, url, pageUrl, contentType: image.contentType, size, sha256 };
   if (filename !== undefined) uploaded.filename = filename;
   uploaded.deleteToken = deleteToken;
   uploaded.deleteUrl = `${ingest.linkBase}${ctx.paths.delete}/${id}#${deleteToken}`;
