@@ -5,6 +5,7 @@ import { createIdGenerator, DEFAULT_ID_LENGTH } from '../keys.js';
 import { isLocallyServed } from '../local.js';
 import type { MultipartLimits } from '../multipart.js';
 import { resolvePolicy, type UploadPolicy } from '../policy.js';
+import { bearerToken, constantTimeEqual, isBearerToken, sha256Hex } from '../secrets.js';
 import type { ImageStore } from '../types.js';
 import { ExpiringLru } from './cache.js';
 import type { AuthorizeAction, HandlerRequest, ImageHandlerOptions, ImageRoutePaths } from './options.js';
@@ -50,6 +51,11 @@ export interface HandlerContext {
   linkBase(request: HandlerRequest, mountPath: string): string;
   /** Runs `options.authorize`; a `false` answer throws 403. */
   authorize(request: HandlerRequest, action: AuthorizeAction): Promise<void>;
+  /**
+   * With `apiKeys` set: the request's valid API key, or a throw (401 without a Bearer
+   * credential, 403 for a wrong one). Without `apiKeys`: `undefined`.
+   */
+  apiKey(request: HandlerRequest): Promise<string | undefined>;
   /** Forgets what this process's caches hold for image `id` and its derived keys. */
   forget(id: string): void;
   /** Runs a short store call under the lookup deadline, with vendor failures mapped to 502. */
@@ -85,6 +91,22 @@ function positiveMs(value: number | undefined, fallback: number, name: string): 
   return value;
 }
 
+/** Checks `apiKeys` and digests them once (SHA-256, hex): what requests are compared against. */
+function digestApiKeys(keys: readonly string[] | undefined): Promise<string[]> | undefined {
+  if (keys === undefined) return undefined;
+  if (!Array.isArray(keys) || keys.length === 0) {
+    throw new TypeError('[imgstash] apiKeys must list at least one key (omit it to accept uploads without keys)');
+  }
+  for (const key of keys) {
+    if (typeof key !== 'string' || key.length < 16 || !isBearerToken(key)) {
+      throw new TypeError(
+        '[imgstash] each of apiKeys must be ≥ 16 characters of A-Z a-z 0-9 - . _ ~ + / (then optional =)',
+      );
+    }
+  }
+  return Promise.all(keys.map(sha256Hex));
+}
+
 /** Builds the {@link HandlerContext} once; throws `TypeError` for invalid options. */
 export function createContext(options: ImageHandlerOptions): HandlerContext {
   const { store } = options;
@@ -111,6 +133,26 @@ export function createContext(options: ImageHandlerOptions): HandlerContext {
   const infoCacheTtl = options.infoCacheTtl ?? Math.min(DEFAULT_INFO_CACHE_TTL, window);
   if (!Number.isFinite(infoCacheTtl) || infoCacheTtl < 0) {
     throw new TypeError('[imgstash] infoCacheTtl must be a number of seconds ≥ 0');
+  }
+  const apiKeyDigests = digestApiKeys(options.apiKeys);
+  async function apiKey(request: HandlerRequest): Promise<string | undefined> {
+    if (!apiKeyDigests) return undefined;
+    const presented = bearerToken(request.headers);
+    if (presented === undefined) {
+      throw new ImageStoreError('UNAUTHORIZED', '[imgstash] no API key', {
+        publicMessage: 'An API key is required: send Authorization: Bearer <key>.',
+      });
+    }
+    const digest = await sha256Hex(presented);
+    let match = false;
+    // Every key is compared, whatever matched: the timing tells nothing about which.
+    for (const known of await apiKeyDigests) match = constantTimeEqual(digest, known) || match;
+    if (!match) {
+      throw new ImageStoreError('FORBIDDEN', '[imgstash] wrong API key', {
+        publicMessage: 'The API key is not valid.',
+      });
+    }
+    return presented;
   }
   const infoCache = new ExpiringLru<CachedInfo>(cacheSize);
   const urlCache = new ExpiringLru<string>(cacheSize);
@@ -157,7 +199,9 @@ export function createContext(options: ImageHandlerOptions): HandlerContext {
       }
       return mount;
     },
+    apiKey,
     async authorize(request, action) {
+      if (action === 'upload') await apiKey(request);
       if (!options.authorize) return;
       const result = await options.authorize(request, action);
       if (result === false) {

@@ -105,6 +105,14 @@ export interface ImageHandlerOptions {
    * `true` only to requests you have authenticated.
    */
   authorize?: (request: HandlerRequest, action: AuthorizeAction) => AuthorizeResult | Promise<AuthorizeResult>;
+  /**
+   * API keys: when set, every upload must carry `Authorization: Bearer <key>` with one of
+   * them (401 with `WWW-Authenticate: Bearer` without one, 403 for a wrong one), checked
+   * before `authorize`. Keys are compared as SHA-256 digests in constant time. Each key is
+   * at least 16 characters of the Bearer token alphabet (`A-Z a-z 0-9 - . _ ~ + /`, then
+   * optional `=`); generate them with e.g. `openssl rand -base64 32`. Viewing is not affected.
+   */
+  apiKeys?: readonly string[];
   /** Called after an upload is stored. If it throws, the image is deleted and the upload fails. */
   onUploaded?: (image: UploadedImage, request: HandlerRequest) => void | Promise<void>;
   /** Route paths. */

@@ -15,6 +15,11 @@ export interface UploadPageOptions {
   allowedTypes: readonly string[];
   /** The document title and heading. */
   title: string;
+  /**
+   * Asks for an API key (a password field, `#key`) and sends it as `Authorization: Bearer`
+   * with every upload: for hosts with `apiKeys`. Default `false`.
+   */
+  apiKey?: boolean;
 }
 
 /**
@@ -88,6 +93,8 @@ export function renderUploadPage(options: UploadPageOptions): { html: string; no
   progress { width: 100%; height: .6rem; }
   [hidden] { display: none !important; }
   .row { display: flex; gap: .5rem; }
+  .key { display: flex; gap: .5rem; align-items: center; margin: 0 0 1rem; }
+  .key input { flex: 1; min-width: 0; font: inherit; padding: .35rem .55rem; border: 1px solid var(--line); border-radius: 6px; }
   .row input { flex: 1; min-width: 0; font: inherit; font-size: .9rem; padding: .35rem .55rem; border: 1px solid var(--line); border-radius: 6px; }
   button { font: inherit; font-size: .9rem; padding: .35rem .85rem; border: 0; border-radius: 6px; background: var(--accent); color: #fff; cursor: pointer; }
 </style>
@@ -97,6 +104,11 @@ export function renderUploadPage(options: UploadPageOptions): { html: string; no
   <h1>${escapeHtml(options.title)}</h1>
   <p class="hint">Upload images (${escapeHtml(kinds)}, up to ${mb} MiB each) and get links to share.
     Drop them anywhere on this page, paste one with <kbd>Ctrl</kbd>+<kbd>V</kbd>, or choose several.</p>
+  ${
+    options.apiKey
+      ? '<p class="key"><label for="key">API key</label> <input id="key" type="password" autocomplete="current-password" spellcheck="false"></p>'
+      : ''
+  }
   <label id="drop" for="file">Drop images here, or choose them
     <input id="file" type="file" multiple name="${escapeHtml(options.fieldName)}" accept="${escapeHtml(options.allowedTypes.join(','))}">
   </label>
@@ -205,6 +217,8 @@ export function renderUploadPage(options: UploadPageOptions): { html: string; no
       const xhr = new XMLHttpRequest();
       xhr.open('POST', config.uploadUrl);
       xhr.responseType = 'json';
+      const key = document.getElementById('key')?.value.trim();
+      if (key) xhr.setRequestHeader('authorization', 'Bearer ' + key);
       view.item.dataset.state = 'uploading';
       view.status.textContent = 'Uploading…';
       view.progress.hidden = false;
@@ -308,6 +322,7 @@ export function createPageRoute(ctx: HandlerContext): ImageHandlers['page'] {
       maxBytes: policy.maxBytes,
       allowedTypes: policy.allowedTypes,
       title: options.title ?? 'imgstash',
+      apiKey: options.apiKeys !== undefined,
     });
     return htmlResponse(html, { nonce, head: request.method === 'HEAD' });
   };

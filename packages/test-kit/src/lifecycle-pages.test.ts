@@ -1,6 +1,8 @@
-// The delete confirmation page in real Chromium (Debian's, driven by playwright-core; never a
-// downloaded browser): opening deleteUrl deletes nothing, the token moves from the fragment
-// into the form and out of the address bar, and the button deletes, under the page's CSP.
+// The lifecycle's pages in real Chromium (Debian's, driven by playwright-core; never a
+// downloaded browser), under their CSP: the delete confirmation page (opening deleteUrl
+// deletes nothing, the token moves from the fragment into the form and out of the address
+// bar, the button deletes), and the upload page of a host with API keys (it asks for the key
+// and sends it; without it, the server's 401 message is what the person reads).
 import type { UploadedImage } from '@imgstash/core';
 import { FIXTURES } from '@imgstash/core/testing';
 import type { Browser, Page } from 'playwright-core';
@@ -8,6 +10,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { launchChromium, watchProblems } from './chromium.js';
 import { createTestStore, readReply, type TestStore, uploadFile } from './contract-kit.js';
 import { type Framework, type RunningApp, startApp } from './servers.js';
+
+const KEY = 'page-test-key-0123456789abcdef';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -18,17 +22,20 @@ afterAll(() => browser?.close());
 describe.each(['express5', 'hono'] satisfies Framework[])('%s, on the fs store', (framework) => {
   let local: TestStore;
   let app: RunningApp;
+  /** A second host, with apiKeys. */
+  const keyed = {} as { local: TestStore; app: RunningApp };
   let page: Page;
   /** Uncaught errors and CSP violations in the page: every test ends with none. */
   let problems: string[];
 
   beforeAll(async () => {
-    local = await createTestStore('fs');
+    [local, keyed.local] = await Promise.all([createTestStore('fs'), createTestStore('fs')]);
     app = await startApp(framework, { store: local.store });
+    keyed.app = await startApp(framework, { store: keyed.local.store, apiKeys: [KEY] });
   });
   afterAll(async () => {
-    await app?.close();
-    await local?.dispose();
+    await Promise.all([app?.close(), keyed.app?.close()]);
+    await Promise.all([local?.dispose(), keyed.local?.dispose()]);
   });
   beforeEach(async () => {
     page = await browser.newPage();
@@ -77,5 +84,33 @@ describe.each(['express5', 'hono'] satisfies Framework[])('%s, on the fs store',
     await page.click('#confirm');
     await page.waitForFunction(() => document.body.dataset.state === 'deleted');
     expect(await local.store.exists(image.id)).toBe(false);
+  });
+
+  const choose = (name: string) =>
+    page.setInputFiles('#file', { name, mimeType: 'image/png', buffer: Buffer.from(FIXTURES.png.bytes) });
+  const finished = () =>
+    page.waitForFunction(() => {
+      const li = document.querySelector<HTMLElement>('#uploads > li');
+      return li?.dataset.state === 'done' || li?.dataset.state === 'error';
+    });
+
+  it('asks for the API key when keys are on, and uploads with the key typed in', async () => {
+    await page.goto(`${keyed.app.baseUrl}/`);
+    await page.fill('#key', KEY);
+    await choose('keyed.png');
+    await finished();
+    expect(await page.getAttribute('#uploads > li', 'data-state')).toBe('done');
+    expect(await page.inputValue('#uploads > li [data-link]')).toMatch(/\/i\/[A-Za-z0-9_-]{21}$/);
+  });
+
+  it('shows the 401 message when no key is given, and stores nothing', async () => {
+    await page.goto(`${keyed.app.baseUrl}/`);
+    const before = await keyed.local.contents();
+    await choose('keyless.png');
+    await finished();
+    expect(await page.textContent('#uploads > li [data-error]')).toBe(
+      'An API key is required: send Authorization: Bearer <key>.',
+    );
+    expect(await keyed.local.contents()).toEqual(before);
   });
 });
