@@ -32,6 +32,8 @@ export {
   type RouteMatch,
   type RouteName,
   renderUploadPage,
+  SHAREX_VERSION,
+  type ShareXConfig,
   type StoreDeadlines,
   type UploadedImage,
   type UploadPageOptions,

@@ -174,6 +174,7 @@ export function createContext(options: ImageHandlerOptions): HandlerContext {
       health: optionalPath(options.paths?.health, '/healthz'),
       delete: normalizePath(options.paths?.delete ?? '/d'),
       share: optionalPath(options.paths?.share, '/p'),
+      sharex: optionalPath(options.paths?.sharex, '/sharex.sxcu'),
       files: isLocallyServed(store) ? store.localUrls.basePath : null,
     },
     multipartLimits: {

@@ -8,6 +8,7 @@ import { methodNotAllowed } from './respond.js';
 import { createRouter } from './router.js';
 import { createServeRoute } from './serve.js';
 import { createShareRoute } from './share.js';
+import { createShareXRoute } from './sharex.js';
 import { createUploadRoute } from './upload.js';
 
 export type {
@@ -30,7 +31,9 @@ export type {
  * Implements imgstash's HTTP contract on Web `Request`/`Response`, for every runtime:
  * `POST /upload` (streaming: parse, sniff, limit, hash, put with an AbortSignal and a
  * deadline), `GET|HEAD /i/:id` (302 to a cached, time-bucketed signed URL),
- * `GET /files/:key` (local stores) and `GET /` (the upload page).
+ * `DELETE /i/:id` (with the image's delete token), `GET|POST /d/:id` (the delete
+ * confirmation page), `GET /p/:id` (the share page), `GET /sharex.sxcu` (a ShareX config),
+ * `GET /healthz`, `GET /files/:key` (local stores) and `GET /` (the upload page).
  *
  * @example
  * ```ts
@@ -58,7 +61,8 @@ export function createImageHandlers(options: ImageHandlerOptions): ImageHandlers
   const page = createPageRoute(ctx);
   const { health, setDraining } = createHealthRoute(ctx);
   const share = createShareRoute(ctx);
-  const router = createRouter(ctx, { upload, redirect, serve, page, health, deletePage, share });
+  const sharex = createShareXRoute(ctx);
+  const router = createRouter(ctx, { upload, redirect, serve, page, health, deletePage, share, sharex });
   return {
     fetch: router.fetch,
     match: router.match,
@@ -74,6 +78,7 @@ export function createImageHandlers(options: ImageHandlerOptions): ImageHandlers
     deletePage,
     deleteImage,
     share,
+    sharex,
     invalidate(id) {
       ctx.forget(id);
     },

@@ -15,3 +15,4 @@ export {
   type UploadedImage,
 } from './handlers.js';
 export { renderUploadPage, type UploadPageOptions } from './page.js';
+export { SHAREX_VERSION, type ShareXConfig } from './sharex.js';

@@ -56,6 +56,8 @@ export interface ImageRoutePaths {
   delete: string;
   /** Prefix of the share pages `GET|HEAD <share>/:id`, or `false` to disable them. Default `/p`. */
   share: string | false;
+  /** The ShareX custom uploader config `GET|HEAD <sharex>`, or `false` to disable it. Default `/sharex.sxcu`. */
+  sharex: string | false;
 }
 
 /** What a request asks `authorize` for. */
@@ -172,7 +174,7 @@ export interface RedirectTarget {
 }
 
 /** The names of the routes {@link ImageHandlers.match} can find. */
-export type RouteName = 'upload' | 'redirect' | 'serve' | 'page' | 'health' | 'delete' | 'share';
+export type RouteName = 'upload' | 'redirect' | 'serve' | 'page' | 'health' | 'delete' | 'share' | 'sharex';
 
 /** A request path matched to a route, with its (still percent-encoded) parameters. */
 export interface RouteMatch {
@@ -220,6 +222,12 @@ export interface ImageHandlers {
    * (absolute links need `publicBaseUrl` or `trustProxy`; without, the page says so).
    */
   share(request: HandlerRequest, id: string, mountPath?: string): Promise<Response>;
+  /**
+   * `GET|HEAD /sharex.sxcu`: a ShareX custom uploader config for this host (absolute URLs:
+   * needs `publicBaseUrl` or `trustProxy`). With `apiKeys`, only for a request with a valid
+   * key, which it embeds.
+   */
+  sharex(request: HandlerRequest, mountPath?: string): Promise<Response>;
   /** `GET|HEAD /files/:key` (memory and fs stores). */
   serve(request: HandlerRequest, key: string): Promise<Response>;
   /** `GET /`: the upload page. */

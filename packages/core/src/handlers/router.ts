@@ -11,6 +11,7 @@ export interface Routes {
   health(request: HandlerRequest): Promise<Response>;
   deletePage(request: HandlerRequest, id: string, mountPath: string): Promise<Response>;
   share(request: HandlerRequest, id: string, mountPath: string): Promise<Response>;
+  sharex(request: HandlerRequest, mountPath: string): Promise<Response>;
 }
 
 /** The path of a request URL, as sent (not percent-decoded), without its query. */
@@ -39,6 +40,7 @@ export function createRouter(ctx: HandlerContext, routes: Routes): Pick<ImageHan
   function match(path: string): RouteMatch | undefined {
     if (path === paths.upload) return { route: 'upload', params: {} };
     if (path === paths.health) return { route: 'health', params: {} };
+    if (path === paths.sharex) return { route: 'sharex', params: {} };
     if (path.startsWith(imagePrefix)) return { route: 'redirect', params: { id: path.slice(imagePrefix.length) } };
     if (path.startsWith(deletePrefix)) return { route: 'delete', params: { id: path.slice(deletePrefix.length) } };
     if (sharePrefix !== null && path.startsWith(sharePrefix)) {
@@ -68,6 +70,8 @@ export function createRouter(ctx: HandlerContext, routes: Routes): Pick<ImageHan
         return routes.deletePage(request, params.id ?? '', mountPath);
       case 'share':
         return routes.share(request, params.id ?? '', mountPath);
+      case 'sharex':
+        return routes.sharex(request, mountPath);
     }
   }
 
