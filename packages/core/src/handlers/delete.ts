@@ -156,7 +156,12 @@ function confirmationPage(imageUrl: string, action: string): { html: string; non
   const input = document.getElementById('token');
   const button = document.getElementById('confirm');
   const status = document.getElementById('status');
-  const fromFragment = decodeURIComponent(location.hash.slice(1));
+  let fromFragment = '';
+  try {
+    fromFragment = decodeURIComponent(location.hash.slice(1));
+  } catch {
+    // A mangled fragment is no token: the person pastes it instead.
+  }
   if (fromFragment) {
     input.value = fromFragment;
     document.getElementById('token-field').hidden = true;
