@@ -72,6 +72,16 @@ describe.each(['express5', 'hono'] satisfies Framework[])('%s, on the fs store',
     expect(requests).toContain(`POST ${app.baseUrl}/d/${image.id}`);
   });
 
+  it('asks for the token when the fragment is none, or mangled, and never fails its script', async () => {
+    const image = await upload();
+    for (const fragment of ['', '#%E0%A4%A']) {
+      await page.goto(`${app.baseUrl}/d/${image.id}${fragment}`);
+      expect(await page.isVisible('#token')).toBe(true);
+      expect(await page.inputValue('#token')).toBe('');
+    }
+    expect(await local.store.exists(image.id)).toBe(true);
+  });
+
   it('shows the server’s message for a wrong token, keeps the image, and lets the person paste the right one', async () => {
     const image = await upload();
     await page.goto(`${app.baseUrl}/d/${image.id}#not-the-token`);
