@@ -251,5 +251,14 @@ export function createDeleteRoutes(ctx: HandlerContext): Pick<ImageHandlers, 're
     }
   }
 
-  return { remove, deletePage, deleteImage: (id) => deleteImage(ctx, id) };
+  async function deleteById(id: string): Promise<void> {
+    if (!isValidId(id, ctx.idLength)) {
+      throw new ImageStoreError('INVALID_INPUT', '[imgstash] deleteImage needs an image id', {
+        publicMessage: 'The id is invalid.',
+      });
+    }
+    await deleteImage(ctx, id);
+  }
+
+  return { remove, deletePage, deleteImage: deleteById };
 }

@@ -214,7 +214,8 @@ export interface ImageHandlers {
   /**
    * Deletes image `id` without a token (for an app's own admin code): the original, every
    * derived key `<id>.*` the store lists (a store without `list` loses the original only),
-   * and what this process caches of it.
+   * and what this process caches of it. Resolves when the image is gone (also when it was
+   * not stored); rejects with `INVALID_INPUT` for a string that is not an id.
    */
   deleteImage(id: string): Promise<void>;
   /**
