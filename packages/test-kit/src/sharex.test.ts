@@ -171,6 +171,22 @@ describe.each(FRAMEWORKS)('%s', (framework) => {
       expect(reply.text()).toContain('publicBaseUrl');
     });
 
+    it('points ThumbnailURL at the thumb variant when a thumb preset is configured', async () => {
+      // `variants` is the variants feature's option: read defensively, by its `thumb` preset.
+      const options = {
+        store: local.store,
+        publicBaseUrl: 'https://img.example.com',
+        variants: { thumb: { width: 320 } },
+      };
+      const app = await startApp(framework, options as ImageHandlerOptions);
+      apps.push(app);
+      const config = (await (await fetch(`${app.baseUrl}/sharex.sxcu`)).json()) as ShareXConfig;
+      expect(config.ThumbnailURL).toBe('{json:variants.thumb}');
+      expect(resolve(config.ThumbnailURL, { variants: { thumb: 'https://img.example.com/i/x/thumb' } })).toBe(
+        'https://img.example.com/i/x/thumb',
+      );
+    });
+
     it('names the config after the title, uses fieldName, and is gone with paths.sharex = false', async () => {
       const app = await startApp(framework, {
         store: local.store,
