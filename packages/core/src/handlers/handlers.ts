@@ -48,15 +48,13 @@ export function createImageHandlers(options: ImageHandlerOptions): ImageHandlers
   const { remove, deletePage, deleteImage } = createDeleteRoutes(ctx);
   // `/i/:id` is one path for viewing and deleting: a DELETE goes to `remove`, in both
   // entry points, so that adapters (Express's fast path calls redirectTarget) need no change.
-  const other = (request: HandlerRequest) =>
-    request.method === 'DELETE' ? undefined : methodNotAllowed('GET, HEAD, DELETE');
   const viewing = (request: HandlerRequest) => request.method === 'GET' || request.method === 'HEAD';
+  const notViewing = (request: HandlerRequest, id: string) =>
+    request.method === 'DELETE' ? remove(request, id) : Promise.resolve(methodNotAllowed('GET, HEAD, DELETE'));
   const redirect: ImageHandlers['redirect'] = (request, id, mountPath) =>
-    viewing(request) ? views.redirect(request, id, mountPath) : Promise.resolve(other(request) ?? remove(request, id));
+    viewing(request) ? views.redirect(request, id, mountPath) : notViewing(request, id);
   const redirectTarget: ImageHandlers['redirectTarget'] = (request, id, mountPath) =>
-    viewing(request)
-      ? views.redirectTarget(request, id, mountPath)
-      : Promise.resolve(other(request) ?? remove(request, id));
+    viewing(request) ? views.redirectTarget(request, id, mountPath) : notViewing(request, id);
   const serve = createServeRoute(ctx);
   const page = createPageRoute(ctx);
   const { health, setDraining } = createHealthRoute(ctx);
