@@ -20,9 +20,12 @@ export {
   sanitizeFilename,
 } from './filename.js';
 export {
+  type AuthorizeAction,
   type AuthorizeResult,
   createImageHandlers,
   type HandlerRequest,
+  type HealthOptions,
+  type HealthReason,
   type ImageHandlerOptions,
   type ImageHandlers,
   type ImageRoutePaths,
@@ -30,6 +33,8 @@ export {
   type RouteMatch,
   type RouteName,
   renderUploadPage,
+  SHAREX_VERSION,
+  type ShareXConfig,
   type StoreDeadlines,
   type UploadedImage,
   type UploadPageOptions,

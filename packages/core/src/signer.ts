@@ -1,4 +1,5 @@
 import { ImageStoreError } from './errors.js';
+import { toBase64Url } from './secrets.js';
 
 /** The parameters a local signed URL carries besides the key. */
 export interface SignedParams {
@@ -21,12 +22,6 @@ const encoder = new TextEncoder();
 function payload(key: string, p: SignedParams): Uint8Array {
   // One field per line; none can contain a newline (keys are validated, filenames sanitized).
   return encoder.encode(['v1', key, String(p.expires), p.disposition ?? '', p.filename ?? ''].join('\n'));
-}
-
-function toBase64Url(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
 function fromBase64Url(value: string): Uint8Array | undefined {

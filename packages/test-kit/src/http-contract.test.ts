@@ -3,6 +3,7 @@
 // and the fs store; the store sits behind a counting proxy, so "without a storage call" is
 // asserted, not assumed. Links are root-relative here; links.test.ts covers link building.
 import {
+  type AuthorizeAction,
   type AuthorizeResult,
   DEFAULT_ALLOWED_TYPES,
   type HandlerRequest,
@@ -113,7 +114,7 @@ describe.each(FRAMEWORKS)('%s', (framework) => {
         expect(body).toEqual({
           id: expect.stringMatching(ID_SHAPE),
           url: `/i/${body.id}`,
-          pageUrl: `/i/${body.id}`,
+          pageUrl: `/p/${body.id}`,
           contentType: type,
           // The fixtures carry no metadata, so the stored bytes are the sent ones.
           size: bytes.length,
@@ -121,6 +122,8 @@ describe.each(FRAMEWORKS)('%s', (framework) => {
           width: 48,
           height: 32,
           filename: `photo.${format}`,
+          deleteToken: expect.stringMatching(/^[A-Za-z0-9_-]{32}$/),
+          deleteUrl: `/d/${body.id}#${body.deleteToken}`,
         });
         expect(reply.headers.get('location')).toBe(`/i/${body.id}`);
         expect(await target.store.stat(body.id)).toMatchObject({ size: bytes.length, contentType: type });
@@ -308,11 +311,11 @@ describe.each(FRAMEWORKS)('%s', (framework) => {
       it.each([
         'POST',
         'PUT',
-        'DELETE',
-      ])('answers 405 with Allow: GET, HEAD to %s /i/<id>, without a storage call', async (method) => {
+        'PATCH',
+      ])('answers 405 with Allow: GET, HEAD, DELETE to %s /i/<id>, without a storage call', async (method) => {
         const reply = await readReply(await fetch(`${app.baseUrl}/i/${WELL_FORMED_MISSING_ID}`, { method }));
         expectJsonError(reply, 405, 'METHOD_NOT_ALLOWED');
-        expect(reply.headers.get('allow')).toBe('GET, HEAD');
+        expect(reply.headers.get('allow')).toBe('GET, HEAD, DELETE');
         expect(target.probe.total()).toBe(0);
       });
     });
@@ -417,7 +420,7 @@ describe.each(FRAMEWORKS)('%s', (framework) => {
   describe('authorize and onUploaded', () => {
     const probe = probeStore(createMemoryStore({ secret: SECRET }));
     let app: RunningApp;
-    let decide: (request: HandlerRequest, action: 'upload' | 'view') => AuthorizeResult | Promise<AuthorizeResult>;
+    let decide: (request: HandlerRequest, action: AuthorizeAction) => AuthorizeResult | Promise<AuthorizeResult>;
     let hook: (image: UploadedImage) => void | Promise<void>;
     const seen: { action: string; image?: UploadedImage }[] = [];
     beforeAll(async () => {
@@ -465,9 +468,12 @@ describe.each(FRAMEWORKS)('%s', (framework) => {
       expect(probe.total()).toBe(0);
     });
 
-    it('hands onUploaded the stored image: the same facts the client gets', async () => {
+    it('hands onUploaded the stored image: the same facts the client gets, but its delete token', async () => {
       const body = await uploaded(uploadFile(app.baseUrl, PNG, { filename: 'hook.png' }));
-      expect(seen.find((s) => s.action === 'uploaded')?.image).toEqual(body);
+      const { deleteToken, deleteUrl, ...facts } = body;
+      expect(deleteToken).toBeTruthy();
+      expect(deleteUrl).toBeTruthy();
+      expect(seen.find((s) => s.action === 'uploaded')?.image).toEqual(facts);
       expect(await probe.store.exists(body.id)).toBe(true);
     });
 

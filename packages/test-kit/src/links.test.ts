@@ -51,7 +51,7 @@ describe.each(FRAMEWORKS)('%s', (framework: Framework) => {
     it('makes url, pageUrl, Location and the redirect absolute on it, whatever Host and X-Forwarded-* say', async () => {
       const { res, uploaded, location } = await uploadAndView(app, FORGED);
       expect(uploaded.url).toBe(`${PUBLIC}/i/${uploaded.id}`);
-      expect(uploaded.pageUrl).toBe(uploaded.url);
+      expect(uploaded.pageUrl).toBe(`${PUBLIC}/p/${uploaded.id}`);
       expect(res.headers.get('location')).toBe(uploaded.url);
       expect(location).toMatch(new RegExp(`^${PUBLIC.replace(/\./g, '\\.')}/files/${uploaded.id}\\?`));
       expect(res.text() + location).not.toContain('evil.example');

@@ -31,6 +31,11 @@ export class ExpiringLru<V> {
     this.#map.delete(key);
   }
 
+  /** Drops every entry whose key starts with `prefix`. O(size): for deletes, not hot paths. */
+  deletePrefix(prefix: string): void {
+    for (const key of this.#map.keys()) if (key.startsWith(prefix)) this.#map.delete(key);
+  }
+
   clear(): void {
     this.#map.clear();
   }

@@ -6,14 +6,21 @@ import { createIdGenerator, DEFAULT_ID_LENGTH } from '../keys.js';
 import { isLocallyServed } from '../local.js';
 import type { MultipartLimits } from '../multipart.js';
 import { resolvePolicy, type UploadPolicy } from '../policy.js';
+import { bearerToken, constantTimeEqual, isBearerToken, sha256Hex } from '../secrets.js';
 import type { ImageStore } from '../types.js';
 import { ExpiringLru } from './cache.js';
-import type { HandlerRequest, ImageHandlerOptions, ImageRoutePaths } from './options.js';
+import type { AuthorizeAction, HandlerRequest, ImageHandlerOptions, ImageRoutePaths } from './options.js';
 
 /** What the redirect path remembers of a stored image. */
 export interface CachedInfo {
   contentType: string;
 }
+
+/** The object metadata entry holding the lowercase hex SHA-256 of an image's delete token. */
+export const DELETE_TOKEN_METADATA = 'delete-token-sha256';
+
+/** Default of {@link ImageHandlerOptions.infoCacheTtl}, in seconds (capped to the signing window). */
+export const DEFAULT_INFO_CACHE_TTL = 300;
 
 /** Default deadlines for store calls, in ms. */
 export const DEFAULT_DEADLINES = { lookup: 10_000, put: 30_000 } as const;
@@ -37,18 +44,29 @@ export interface HandlerContext {
   readonly paths: Readonly<ImageRoutePaths & { files: string | null }>;
   readonly multipartLimits: MultipartLimits;
   readonly infoCache: ExpiringLru<CachedInfo>;
+  /** How long a positive lookup is cached, in ms: see {@link ImageHandlerOptions.infoCacheTtl}. */
+  readonly infoTtl: number;
   readonly urlCache: ExpiringLru<string>;
   readonly deadlines: { readonly lookup: number; readonly put: number };
   readonly refusalDrain: Readonly<DrainBounds>;
   /** The origin + mount prefix links are built from; '' gives root-relative links. */
   linkBase(request: HandlerRequest, mountPath: string): string;
   /** Runs `options.authorize`; a `false` answer throws 403. */
-  authorize(request: HandlerRequest, action: 'upload' | 'view'): Promise<void>;
+  authorize(request: HandlerRequest, action: AuthorizeAction): Promise<void>;
+  /**
+   * With `apiKeys` set: the request's valid API key, or a throw (401 without a Bearer
+   * credential, 403 for a wrong one). Without `apiKeys`: `undefined`.
+   */
+  apiKey(request: HandlerRequest): Promise<string | undefined>;
+  /** Forgets what this process's caches hold for image `id` and its derived keys. */
+  forget(id: string): void;
   /** Runs a short store call under the lookup deadline, with vendor failures mapped to 502. */
   lookup<T>(request: HandlerRequest, call: (signal: AbortSignal) => Promise<T>): Promise<T>;
 }
 
 const normalizePath = (path: string) => `/${path.replace(/^\/+|\/+$/g, '')}`;
+const optionalPath = (path: string | false | undefined, fallback: string) =>
+  path === false ? false : normalizePath(path ?? fallback);
 
 /** A mount path as adapters pass it ('/' at the root, maybe a trailing slash) → a link prefix. */
 // '/' must become '', or links start with '//' and name another host.
@@ -81,6 +99,22 @@ function nonNegative(value: number | undefined, fallback: number, name: string):
   return value;
 }
 
+/** Checks `apiKeys` and digests them once (SHA-256, hex): what requests are compared against. */
+function digestApiKeys(keys: readonly string[] | undefined): Promise<string[]> | undefined {
+  if (keys === undefined) return undefined;
+  if (!Array.isArray(keys) || keys.length === 0) {
+    throw new TypeError('[imgstash] apiKeys must list at least one key (omit it to accept uploads without keys)');
+  }
+  for (const key of keys) {
+    if (typeof key !== 'string' || key.length < 16 || !isBearerToken(key)) {
+      throw new TypeError(
+        '[imgstash] each of apiKeys must be ≥ 16 characters of A-Z a-z 0-9 - . _ ~ + / (then optional =)',
+      );
+    }
+  }
+  return Promise.all(keys.map(sha256Hex));
+}
+
 /** Builds the {@link HandlerContext} once; throws `TypeError` for invalid options. */
 export function createContext(options: ImageHandlerOptions): HandlerContext {
   const { store } = options;
@@ -104,15 +138,42 @@ export function createContext(options: ImageHandlerOptions): HandlerContext {
     put: positiveMs(options.deadlines?.put, DEFAULT_DEADLINES.put, 'put'),
   };
   const cacheSize = options.cacheSize ?? 10_000;
+  // Signing on a fixed date per window gives every view in the window the same URL,
+  // so browsers and CDNs cache the image. A URL handed out keeps ≥ 3/4 of its life.
+  const window = Math.max(1, Math.floor(ttl / 4));
+  const infoCacheTtl = options.infoCacheTtl ?? Math.min(DEFAULT_INFO_CACHE_TTL, window);
+  if (!Number.isFinite(infoCacheTtl) || infoCacheTtl < 0) {
+    throw new TypeError('[imgstash] infoCacheTtl must be a number of seconds ≥ 0');
+  }
+  const apiKeyDigests = digestApiKeys(options.apiKeys);
+  async function apiKey(request: HandlerRequest): Promise<string | undefined> {
+    if (!apiKeyDigests) return undefined;
+    const presented = bearerToken(request.headers);
+    if (presented === undefined) {
+      throw new ImageStoreError('UNAUTHORIZED', '[imgstash] no API key', {
+        publicMessage: 'An API key is required: send Authorization: Bearer <key>.',
+      });
+    }
+    const digest = await sha256Hex(presented);
+    let match = false;
+    // Every key is compared, whatever matched: the timing tells nothing about which.
+    for (const known of await apiKeyDigests) match = constantTimeEqual(digest, known) || match;
+    if (!match) {
+      throw new ImageStoreError('FORBIDDEN', '[imgstash] wrong API key', {
+        publicMessage: 'The API key is not valid.',
+      });
+    }
+    return presented;
+  }
+  const infoCache = new ExpiringLru<CachedInfo>(cacheSize);
+  const urlCache = new ExpiringLru<string>(cacheSize);
 
   return {
     options,
     store,
     policy,
     ttl,
-    // Signing on a fixed date per window gives every view in the window the same URL,
-    // so browsers and CDNs cache the image. A URL handed out keeps ≥ 3/4 of its life.
-    window: Math.max(1, Math.floor(ttl / 4)),
+    window,
     idLength,
     newId: createIdGenerator(idLength),
     fieldName,
@@ -120,7 +181,11 @@ export function createContext(options: ImageHandlerOptions): HandlerContext {
     paths: {
       upload: normalizePath(options.paths?.upload ?? '/upload'),
       image: normalizePath(options.paths?.image ?? '/i'),
-      page: options.paths?.page === false ? false : normalizePath(options.paths?.page ?? '/'),
+      page: optionalPath(options.paths?.page, '/'),
+      health: optionalPath(options.paths?.health, '/healthz'),
+      delete: normalizePath(options.paths?.delete ?? '/d'),
+      share: optionalPath(options.paths?.share, '/p'),
+      sharex: optionalPath(options.paths?.sharex, '/sharex.sxcu'),
       files: isLocallyServed(store) ? store.localUrls.basePath : null,
     },
     multipartLimits: {
@@ -130,8 +195,9 @@ export function createContext(options: ImageHandlerOptions): HandlerContext {
       // The file plus room for a few small fields and the part headers.
       maxTotalSize: policy.maxBytes + 256 * 1024,
     },
-    infoCache: new ExpiringLru<CachedInfo>(cacheSize),
-    urlCache: new ExpiringLru<string>(cacheSize),
+    infoCache,
+    infoTtl: infoCacheTtl * 1000,
+    urlCache,
     deadlines,
     refusalDrain: {
       maxBytes: nonNegative(options.refusalDrain?.maxBytes, DEFAULT_DRAIN.maxBytes, 'refusalDrain.maxBytes'),
@@ -149,7 +215,9 @@ export function createContext(options: ImageHandlerOptions): HandlerContext {
       }
       return mount;
     },
+    apiKey,
     async authorize(request, action) {
+      if (action === 'upload') await apiKey(request);
       if (!options.authorize) return;
       const result = await options.authorize(request, action);
       if (result === false) {
@@ -157,6 +225,13 @@ export function createContext(options: ImageHandlerOptions): HandlerContext {
           publicMessage: 'Access is denied.',
         });
       }
+    },
+    forget(id) {
+      infoCache.delete(id);
+      // Derived keys (`<id>.<suffix>`) and signed URLs (`<id>@<window>`, `<id>.<suffix>@…`).
+      infoCache.deletePrefix(`${id}.`);
+      urlCache.deletePrefix(`${id}@`);
+      urlCache.deletePrefix(`${id}.`);
     },
     lookup(request, call) {
       return fromStore(() => withDeadline(deadlines.lookup, request.signal, call));

@@ -1,14 +1,22 @@
 import { createContext } from './context.js';
-import type { ImageHandlerOptions, ImageHandlers } from './options.js';
+import { createDeleteRoutes } from './delete.js';
+import { createHealthRoute } from './health.js';
+import type { HandlerRequest, ImageHandlerOptions, ImageHandlers } from './options.js';
 import { createPageRoute } from './page.js';
 import { createRedirectRoute } from './redirect.js';
+import { methodNotAllowed } from './respond.js';
 import { createRouter } from './router.js';
 import { createServeRoute } from './serve.js';
+import { createShareRoute } from './share.js';
+import { createShareXRoute } from './sharex.js';
 import { createUploadRoute } from './upload.js';
 
 export type {
+  AuthorizeAction,
   AuthorizeResult,
   HandlerRequest,
+  HealthOptions,
+  HealthReason,
   ImageHandlerOptions,
   ImageHandlers,
   ImageRoutePaths,
@@ -23,7 +31,9 @@ export type {
  * Implements imgstash's HTTP contract on Web `Request`/`Response`, for every runtime:
  * `POST /upload` (streaming: parse, sniff, limit, hash, put with an AbortSignal and a
  * deadline), `GET|HEAD /i/:id` (302 to a cached, time-bucketed signed URL),
- * `GET /files/:key` (local stores) and `GET /` (the upload page).
+ * `DELETE /i/:id` (with the image's delete token), `GET|POST /d/:id` (the delete
+ * confirmation page), `GET /p/:id` (the share page), `GET /sharex.sxcu` (a ShareX config),
+ * `GET /healthz`, `GET /files/:key` (local stores) and `GET /` (the upload page).
  *
  * @example
  * ```ts
@@ -34,10 +44,23 @@ export type {
 export function createImageHandlers(options: ImageHandlerOptions): ImageHandlers {
   const ctx = createContext(options);
   const upload = createUploadRoute(ctx);
-  const { redirect, redirectTarget } = createRedirectRoute(ctx);
+  const views = createRedirectRoute(ctx);
+  const { remove, deletePage, deleteImage } = createDeleteRoutes(ctx);
+  // `/i/:id` is one path for viewing and deleting: a DELETE goes to `remove`, in both
+  // entry points, so that adapters (Express's fast path calls redirectTarget) need no change.
+  const viewing = (request: HandlerRequest) => request.method === 'GET' || request.method === 'HEAD';
+  const notViewing = (request: HandlerRequest, id: string) =>
+    request.method === 'DELETE' ? remove(request, id) : Promise.resolve(methodNotAllowed('GET, HEAD, DELETE'));
+  const redirect: ImageHandlers['redirect'] = (request, id, mountPath) =>
+    viewing(request) ? views.redirect(request, id, mountPath) : notViewing(request, id);
+  const redirectTarget: ImageHandlers['redirectTarget'] = (request, id, mountPath) =>
+    viewing(request) ? views.redirectTarget(request, id, mountPath) : notViewing(request, id);
   const serve = createServeRoute(ctx);
   const page = createPageRoute(ctx);
-  const router = createRouter(ctx, { upload, redirect, serve, page });
+  const { health, setDraining } = createHealthRoute(ctx);
+  const share = createShareRoute(ctx);
+  const sharex = createShareXRoute(ctx);
+  const router = createRouter(ctx, { upload, redirect, serve, page, health, deletePage, share, sharex });
   return {
     fetch: router.fetch,
     match: router.match,
@@ -47,8 +70,15 @@ export function createImageHandlers(options: ImageHandlerOptions): ImageHandlers
     redirectTarget,
     serve,
     page,
+    health,
+    setDraining,
+    remove,
+    deletePage,
+    deleteImage,
+    share,
+    sharex,
     invalidate(id) {
-      ctx.infoCache.delete(id);
+      ctx.forget(id);
     },
     paths: ctx.paths,
   };

@@ -1,7 +1,10 @@
 export {
+  type AuthorizeAction,
   type AuthorizeResult,
   createImageHandlers,
   type HandlerRequest,
+  type HealthOptions,
+  type HealthReason,
   type ImageHandlerOptions,
   type ImageHandlers,
   type ImageRoutePaths,
@@ -12,3 +15,4 @@ export {
   type UploadedImage,
 } from './handlers.js';
 export { renderUploadPage, type UploadPageOptions } from './page.js';
+export { SHAREX_VERSION, type ShareXConfig } from './sharex.js';

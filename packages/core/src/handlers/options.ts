@@ -22,7 +22,7 @@ export interface UploadedImage {
   id: string;
   /** The absolute stable link `/i/<id>` (root-relative when no public base URL is known). */
   url: string;
-  /** Same value as `url`, for pages written against the classic recipe. */
+  /** The share page `/p/<id>` (OpenGraph and Twitter cards); the same value as `url` when `paths.share` is `false`. */
   pageUrl: string;
   contentType: AllowedImageType;
   /** The stored bytes' length: after metadata stripping, what `/i/<id>` serves. */
@@ -35,6 +35,18 @@ export interface UploadedImage {
   height?: number;
   /** The sanitized original filename, if one was sent. */
   filename?: string;
+  /**
+   * The image's delete token (192 random bits, base64url): `DELETE /i/<id>` with
+   * `Authorization: Bearer <deleteToken>` removes it. Handed out once, here: the store
+   * keeps only its SHA-256. Absent in what `onUploaded` gets, so that hooks cannot log it.
+   */
+  deleteToken?: string;
+  /**
+   * The confirmation page `/d/<id>#<deleteToken>`: opening it never deletes (link unfurlers
+   * open links); its button does. The token rides in the fragment, which browsers never send,
+   * so it stays out of every server's and proxy's logs. Absent in what `onUploaded` gets.
+   */
+  deleteUrl?: string;
 }
 
 /** Route paths, relative to where the handlers are mounted. */
@@ -45,7 +57,18 @@ export interface ImageRoutePaths {
   image: string;
   /** The upload page, or `false` to disable it. Default `/`. */
   page: string | false;
+  /** The health check `GET|HEAD <health>`, or `false` to disable it. Default `/healthz`. */
+  health: string | false;
+  /** Prefix of the delete confirmation pages: `GET|HEAD|POST <delete>/:id`. Default `/d`. */
+  delete: string;
+  /** Prefix of the share pages `GET|HEAD <share>/:id`, or `false` to disable them. Default `/p`. */
+  share: string | false;
+  /** The ShareX custom uploader config `GET|HEAD <sharex>`, or `false` to disable it. Default `/sharex.sxcu`. */
+  sharex: string | false;
 }
+
+/** What a request asks `authorize` for. */
+export type AuthorizeAction = 'upload' | 'view' | 'delete';
 
 /** What `authorize` may answer. `false` refuses with 403; throw an `ImageStoreError('UNAUTHORIZED')` for 401. */
 export type AuthorizeResult = boolean | undefined;
@@ -97,8 +120,21 @@ export interface ImageHandlerOptions {
   publicBaseUrl?: string;
   /** Build links from `X-Forwarded-Proto`/`X-Forwarded-Host` (only behind a proxy that sets them). Default false. */
   trustProxy?: boolean;
-  /** Decides whether a request may upload (`upload`) or follow a link (`view`). */
-  authorize?: (request: HandlerRequest, action: 'upload' | 'view') => AuthorizeResult | Promise<AuthorizeResult>;
+  /**
+   * Decides whether a request may upload (`upload`), follow a link (`view`) or delete an
+   * image (`delete`). For `delete`, `true` lets the request delete **without** the image's
+   * token (an app's admins), `false` refuses it, and `undefined` asks for the token: answer
+   * `true` only to requests you have authenticated.
+   */
+  authorize?: (request: HandlerRequest, action: AuthorizeAction) => AuthorizeResult | Promise<AuthorizeResult>;
+  /**
+   * API keys: when set, every upload must carry `Authorization: Bearer <key>` with one of
+   * them (401 with `WWW-Authenticate: Bearer` without one, 403 for a wrong one), checked
+   * before `authorize`. Keys are compared as SHA-256 digests in constant time. Each key is
+   * at least 16 characters of the Bearer token alphabet (`A-Z a-z 0-9 - . _ ~ + /`, then
+   * optional `=`); generate them with e.g. `openssl rand -base64 32`. Viewing is not affected.
+   */
+  apiKeys?: readonly string[];
   /** Called after an upload is stored. If it throws, the image is deleted and the upload fails. */
   onUploaded?: (image: UploadedImage, request: HandlerRequest) => void | Promise<void>;
   /** Route paths. */
@@ -113,6 +149,13 @@ export interface ImageHandlerOptions {
   sha256?: Sha256Factory;
   /** Size of the redirect caches (ids). Default 10000. */
   cacheSize?: number;
+  /**
+   * How long, in seconds, a process remembers that an image exists (so that a hot redirect
+   * makes no storage call). A delete makes this process forget at once; **other instances
+   * forget within this bound**, and until then redirect to a signed URL that already fails.
+   * Default 300, or the signing window (`signedUrlTtl / 4`) when that is shorter.
+   */
+  infoCacheTtl?: number;
   /** Page title of the upload page. Default `imgstash`. */
   title?: string;
   /** Deadlines for store calls, in ms. Default `{ lookup: 10000, put: 30000 }`. */
@@ -125,7 +168,31 @@ export interface ImageHandlerOptions {
    * off. Default `{ maxBytes: 64 MiB, timeout: 10000 }`.
    */
   refusalDrain?: Partial<DrainBounds>;
+  /** The health check's probe and drain switch. */
+  health?: HealthOptions;
 }
+
+/**
+ * How `GET /healthz` probes the store. The probe is a `stat` of a fixed key that never
+ * exists (`healthz.probe`): "not found" is healthy. On AWS S3 the credentials need
+ * `s3:ListBucket` on the bucket, or S3 answers 403 instead of 404 for a missing key and
+ * the check reports `storage-error` (imgstash needs that permission anyway, so that a
+ * missing image is a 404).
+ */
+export interface HealthOptions {
+  /** How long the probe may take before the instance counts as unhealthy, in ms. Default 2000. */
+  deadline?: number;
+  /** How long a probe's verdict is reused, in ms, so that checks cannot hammer storage. Default 5000. */
+  cacheFor?: number;
+  /**
+   * Answers `true` while the instance shuts down: health then answers 503 `draining`
+   * without a probe. The same as calling {@link ImageHandlers.setDraining}.
+   */
+  draining?: () => boolean;
+}
+
+/** Why `GET /healthz` answers 503. */
+export type HealthReason = 'draining' | 'storage-timeout' | 'storage-error';
 
 /** A redirect to send, as plain data: see {@link ImageHandlers.redirectTarget}. */
 export interface RedirectTarget {
@@ -135,7 +202,7 @@ export interface RedirectTarget {
 }
 
 /** The names of the routes {@link ImageHandlers.match} can find. */
-export type RouteName = 'upload' | 'redirect' | 'serve' | 'page';
+export type RouteName = 'upload' | 'redirect' | 'serve' | 'page' | 'health' | 'delete' | 'share' | 'sharex';
 
 /** A request path matched to a route, with its (still percent-encoded) parameters. */
 export interface RouteMatch {
@@ -164,10 +231,46 @@ export interface ImageHandlers {
    * `Response`, which is a good part of its cost on Node.
    */
   redirectTarget(request: HandlerRequest, id: string, mountPath?: string): Promise<RedirectTarget | Response>;
+  /**
+   * `DELETE /i/:id` with `Authorization: Bearer <deleteToken>` (or a request `authorize`
+   * lets `delete`): 204, and the image, its derived keys and the caches are gone.
+   * `redirect` and `redirectTarget` hand a `DELETE` to it.
+   */
+  remove(request: HandlerRequest, id: string): Promise<Response>;
+  /** `GET|HEAD /d/:id`: the delete confirmation page; `POST /d/:id` (token in the form): the delete. */
+  deletePage(request: HandlerRequest, id: string, mountPath?: string): Promise<Response>;
+  /**
+   * Deletes image `id` without a token (for an app's own admin code): the original, every
+   * derived key `<id>.*` the store lists (a store without `list` loses the original only),
+   * and what this process caches of it. Resolves when the image is gone (also when it was
+   * not stored); rejects with `INVALID_INPUT` for a string that is not an id.
+   */
+  deleteImage(id: string): Promise<void>;
+  /**
+   * `GET|HEAD /p/:id`: the share page, with OpenGraph and Twitter tags on the stable link
+   * (absolute links need `publicBaseUrl` or `trustProxy`; without, the page says so).
+   */
+  share(request: HandlerRequest, id: string, mountPath?: string): Promise<Response>;
+  /**
+   * `GET|HEAD /sharex.sxcu`: a ShareX custom uploader config for this host (absolute URLs:
+   * needs `publicBaseUrl` or `trustProxy`). With `apiKeys`, only for a request with a valid
+   * key, which it embeds.
+   */
+  sharex(request: HandlerRequest, mountPath?: string): Promise<Response>;
   /** `GET|HEAD /files/:key` (memory and fs stores). */
   serve(request: HandlerRequest, key: string): Promise<Response>;
   /** `GET /`: the upload page. */
   page(request: HandlerRequest, mountPath?: string): Response;
+  /**
+   * `GET|HEAD /healthz`: `200 { ok: true }` when the store answers a cheap probe in time;
+   * `503 { ok: false, reason, error }` (with `Retry-After`) when it does not, or while draining.
+   */
+  health(request: HandlerRequest): Promise<Response>;
+  /**
+   * Marks the instance as draining (on SIGTERM, before closing the server): health answers
+   * 503 `draining` from now on, so that load balancers stop sending requests first.
+   */
+  setDraining(draining: boolean): void;
   /** Forgets what the redirect caches hold for `id` (call after deleting it). */
   invalidate(id: string): void;
   /** The resolved route paths, including `files` (from the store, or `null`). */

@@ -1,4 +1,5 @@
 import { type HandlerContext, mountPrefix } from './context.js';
+import { escapeHtml, htmlResponse, nonce, scriptJson } from './html.js';
 import type { HandlerRequest, ImageHandlers } from './options.js';
 import { methodNotAllowed } from './respond.js';
 
@@ -14,16 +15,11 @@ export interface UploadPageOptions {
   allowedTypes: readonly string[];
   /** The document title and heading. */
   title: string;
-}
-
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-// JSON inside a <script> must not be able to close the tag.
-const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
-
-function nonce(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return btoa(String.fromCharCode(...bytes));
+  /**
+   * Asks for an API key (a password field, `#key`) and sends it as `Authorization: Bearer`
+   * with every upload: for hosts with `apiKeys`. Default `false`.
+   */
+  apiKey?: boolean;
 }
 
 /**
@@ -97,6 +93,8 @@ export function renderUploadPage(options: UploadPageOptions): { html: string; no
   progress { width: 100%; height: .6rem; }
   [hidden] { display: none !important; }
   .row { display: flex; gap: .5rem; }
+  .key { display: flex; gap: .5rem; align-items: center; margin: 0 0 1rem; }
+  .key input { flex: 1; min-width: 0; font: inherit; padding: .35rem .55rem; border: 1px solid var(--line); border-radius: 6px; }
   .row input { flex: 1; min-width: 0; font: inherit; font-size: .9rem; padding: .35rem .55rem; border: 1px solid var(--line); border-radius: 6px; }
   button { font: inherit; font-size: .9rem; padding: .35rem .85rem; border: 0; border-radius: 6px; background: var(--accent); color: #fff; cursor: pointer; }
 </style>
@@ -106,6 +104,11 @@ export function renderUploadPage(options: UploadPageOptions): { html: string; no
   <h1>${escapeHtml(options.title)}</h1>
   <p class="hint">Upload images (${escapeHtml(kinds)}, up to ${mb} MiB each) and get links to share.
     Drop them anywhere on this page, paste one with <kbd>Ctrl</kbd>+<kbd>V</kbd>, or choose several.</p>
+  ${
+    options.apiKey
+      ? '<p class="key"><label for="key">API key</label> <input id="key" type="password" autocomplete="current-password" spellcheck="false"></p>'
+      : ''
+  }
   <label id="drop" for="file">Drop images here, or choose them
     <input id="file" type="file" multiple name="${escapeHtml(options.fieldName)}" accept="${escapeHtml(options.allowedTypes.join(','))}">
   </label>
@@ -214,6 +217,8 @@ export function renderUploadPage(options: UploadPageOptions): { html: string; no
       const xhr = new XMLHttpRequest();
       xhr.open('POST', config.uploadUrl);
       xhr.responseType = 'json';
+      const key = document.getElementById('key')?.value.trim();
+      if (key) xhr.setRequestHeader('authorization', 'Bearer ' + key);
       view.item.dataset.state = 'uploading';
       view.status.textContent = 'Uploading…';
       view.progress.hidden = false;
@@ -317,17 +322,8 @@ export function createPageRoute(ctx: HandlerContext): ImageHandlers['page'] {
       maxBytes: policy.maxBytes,
       allowedTypes: policy.allowedTypes,
       title: options.title ?? 'imgstash',
+      apiKey: options.apiKeys !== undefined,
     });
-    return new Response(request.method === 'HEAD' ? null : html, {
-      status: 200,
-      headers: {
-        'content-type': 'text/html; charset=utf-8',
-        'x-content-type-options': 'nosniff',
-        'x-frame-options': 'DENY',
-        'referrer-policy': 'no-referrer',
-        'cache-control': 'no-store',
-        'content-security-policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src * blob: data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
-      },
-    });
+    return htmlResponse(html, { nonce, head: request.method === 'HEAD' });
   };
 }

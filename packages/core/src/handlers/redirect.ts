@@ -53,7 +53,7 @@ export function createRedirectRoute(ctx: HandlerContext): Pick<ImageHandlers, 'r
         if (!stat) return json404();
         info = { contentType: stat.contentType };
         // Ids are immutable: a positive answer stays true until deleted.
-        infoCache.set(id, info, now + ttl * 1000);
+        infoCache.set(id, info, now + ctx.infoTtl);
       }
       const { url, until } = await signedLocation(request, id, info, now);
       const location = url.startsWith('/') ? ctx.linkBase(request, mountPath) + url : url;

@@ -8,6 +8,10 @@ export interface Routes {
   redirect(request: HandlerRequest, id: string, mountPath: string): Promise<Response>;
   serve(request: HandlerRequest, key: string): Promise<Response>;
   page(request: HandlerRequest, mountPath: string): Response;
+  health(request: HandlerRequest): Promise<Response>;
+  deletePage(request: HandlerRequest, id: string, mountPath: string): Promise<Response>;
+  share(request: HandlerRequest, id: string, mountPath: string): Promise<Response>;
+  sharex(request: HandlerRequest, mountPath: string): Promise<Response>;
 }
 
 /** The path of a request URL, as sent (not percent-decoded), without its query. */
@@ -30,10 +34,18 @@ export function createRouter(ctx: HandlerContext, routes: Routes): Pick<ImageHan
   const { paths } = ctx;
   const imagePrefix = `${paths.image}/`;
   const filesPrefix = paths.files === null ? null : `${paths.files}/`;
+  const deletePrefix = `${paths.delete}/`;
+  const sharePrefix = paths.share === false ? null : `${paths.share}/`;
 
   function match(path: string): RouteMatch | undefined {
     if (path === paths.upload) return { route: 'upload', params: {} };
+    if (path === paths.health) return { route: 'health', params: {} };
+    if (path === paths.sharex) return { route: 'sharex', params: {} };
     if (path.startsWith(imagePrefix)) return { route: 'redirect', params: { id: path.slice(imagePrefix.length) } };
+    if (path.startsWith(deletePrefix)) return { route: 'delete', params: { id: path.slice(deletePrefix.length) } };
+    if (sharePrefix !== null && path.startsWith(sharePrefix)) {
+      return { route: 'share', params: { id: path.slice(sharePrefix.length) } };
+    }
     if (filesPrefix !== null && path.startsWith(filesPrefix)) {
       return { route: 'serve', params: { key: path.slice(filesPrefix.length) } };
     }
@@ -52,6 +64,14 @@ export function createRouter(ctx: HandlerContext, routes: Routes): Pick<ImageHan
         return routes.serve(request, safeDecode(params.key ?? ''));
       case 'page':
         return routes.page(request, mountPath);
+      case 'health':
+        return routes.health(request);
+      case 'delete':
+        return routes.deletePage(request, params.id ?? '', mountPath);
+      case 'share':
+        return routes.share(request, params.id ?? '', mountPath);
+      case 'sharex':
+        return routes.sharex(request, mountPath);
     }
   }
 

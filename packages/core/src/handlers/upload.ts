@@ -5,7 +5,8 @@ import { sanitizeFilename } from '../filename.js';
 import { jsonResponse } from '../http.js';
 import { openFilePart } from '../multipart.js';
 import { prepareImage } from '../prepare.js';
-import { fromStore, type HandlerContext } from './context.js';
+import { randomToken, sha256Hex } from '../secrets.js';
+import { DELETE_TOKEN_METADATA, fromStore, type HandlerContext } from './context.js';
 import type { HandlerRequest, ImageHandlers, UploadedImage } from './options.js';
 import { failure, methodNotAllowed } from './respond.js';
 
@@ -62,18 +63,23 @@ export async function ingestImage(
     ...(expectedSize !== undefined && expectedSize <= policy.maxBytes ? { expectedSize } : {}),
   });
   const id = ctx.newId();
+  // Only the token's hash is stored: a leaked listing, backup or log of metadata deletes nothing.
+  const deleteToken = randomToken();
   const deadline = startDeadline(ctx.deadlines.put, ingest.signal);
   const dimensions =
     image.width === undefined || image.height === undefined ? undefined : { width: image.width, height: image.height };
   const putOptions = {
     contentType: image.contentType,
     cacheControl: ctx.objectCacheControl,
+    metadata: {
+      [DELETE_TOKEN_METADATA]: await sha256Hex(deleteToken),
+      // The displayed size, so that later routes (share page, variants) need no decode.
+      ...(dimensions ? { width: String(dimensions.width), height: String(dimensions.height) } : {}),
+    },
     ...(filename === undefined ? {} : { filename }),
     // Known before the body streams (stripping included), and the body throws unless it has
     // exactly this length: an S3 store streams it through in one request instead of buffering.
     ...(image.size === undefined ? {} : { size: image.size }),
-    // The displayed size, so that later routes (share page, variants) need no decode.
-    ...(dimensions ? { metadata: { width: String(dimensions.width), height: String(dimensions.height) } } : {}),
     signal: deadline.signal,
   };
   const put = fromStore(() => store.put(id, watched(image.body, deadline), putOptions));
@@ -94,10 +100,13 @@ export async function ingestImage(
   }
   const { size, sha256 } = image.digest();
   const url = `${ingest.linkBase}${ctx.paths.image}/${id}`;
-  const uploaded: UploadedImage = { id, url, pageUrl: url, contentType: image.contentType, size, sha256 };
+  const pageUrl = ctx.paths.share === false ? url : `${ingest.linkBase}${ctx.paths.share}/${id}`;
+  const uploaded: UploadedImage = { id, url, pageUrl, contentType: image.contentType, size, sha256 };
   if (dimensions) Object.assign(uploaded, dimensions);
   if (filename !== undefined) uploaded.filename = filename;
-  ctx.infoCache.set(id, { contentType: image.contentType }, Date.now() + ctx.ttl * 1000);
+  uploaded.deleteToken = deleteToken;
+  uploaded.deleteUrl = `${ingest.linkBase}${ctx.paths.delete}/${id}#${deleteToken}`;
+  ctx.infoCache.set(id, { contentType: image.contentType }, Date.now() + ctx.infoTtl);
   return uploaded;
 }
 
@@ -107,7 +116,11 @@ export async function ingestImage(
  */
 export async function announce(ctx: HandlerContext, uploaded: UploadedImage, request: HandlerRequest): Promise<void> {
   try {
-    await ctx.options.onUploaded?.(uploaded, request);
+    if (ctx.options.onUploaded) {
+      // The token leaves the server once, in the answer: hooks that log images cannot leak it.
+      const { deleteToken: _token, deleteUrl: _url, ...image } = uploaded;
+      await ctx.options.onUploaded(image, request);
+    }
   } catch (error) {
     ctx.infoCache.delete(uploaded.id);
     await withDeadline(ctx.deadlines.lookup, undefined, () => ctx.store.delete(uploaded.id)).catch(() => {});
