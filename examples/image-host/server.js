@@ -64,7 +64,21 @@ export function configFromEnv(env = process.env) {
     trustProxy: flag(env, 'TRUST_PROXY'),
     maxBytes: integer(env, 'MAX_BYTES', { min: 1, max: Number.MAX_SAFE_INTEGER }),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', { min: 0, max: 3_600_000 }) ?? 8000,
+    apiKeys: apiKeysFromEnv(env),
   };
+}
+
+/** `IMGSTASH_API_KEYS`: comma-separated keys that uploads must carry as `Authorization: Bearer <key>`. */
+function apiKeysFromEnv(env) {
+  const keys = (env.IMGSTASH_API_KEYS ?? '')
+    .split(',')
+    .map((key) => key.trim())
+    .filter(Boolean);
+  if (keys.length === 0) return undefined;
+  if (keys.some((key) => key.length < 16 || !/^[A-Za-z0-9\-._~+/]+=*$/.test(key))) {
+    throw new ConfigError('IMGSTASH_API_KEYS must list keys of at least 16 characters of A-Z a-z 0-9 - . _ ~ + /');
+  }
+  return keys;
 }
 
 /**
@@ -110,8 +124,10 @@ export function storeFromEnv(env = process.env) {
 
 // Values that must never reach a log line, whatever carries them (an SDK error's text, a URL).
 function secretsOf(env) {
+  const keys = (env.IMGSTASH_API_KEYS ?? '').split(',').map((key) => key.trim());
   return ['AWS_SECRET_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SESSION_TOKEN', 'IMGSTASH_SECRET']
     .map((name) => env[name]?.trim())
+    .concat(keys)
     .filter((v) => v && v.length >= 4);
 }
 
@@ -185,19 +201,12 @@ function withFailureLog(store, logger) {
   });
 }
 
-/** `GET /healthz` of the host itself: see `healthRoute` in {@link createApp}. */
-function ownHealth(_req, res) {
-  res.json({ status: 'ok' });
-}
-
 /** Builds the Express app. Unknown routes and unexpected errors answer JSON, like core's routes. */
-export function createApp({ store, publicBaseUrl, trustProxy = false, maxBytes, logger = createLogger({}) }) {
+export function createApp({ store, publicBaseUrl, trustProxy = false, maxBytes, apiKeys, logger = createLogger({}) }) {
   const app = express();
   app.disable('x-powered-by');
-  // While the server drains, /healthz answers 503 before it gets here (see `start`). When
-  // core's health route lands, this is the one line to change: drop it, and imageRouter
-  // serves core's /healthz (a cached store probe with a deadline).
-  app.get('/healthz', ownHealth);
+  // core serves /healthz: a cached store probe with a 2 s deadline. While the server drains,
+  // every request, /healthz included, answers 503 before it gets here (see `start`).
   app.use(
     imageRouter({
       store,
@@ -205,6 +214,7 @@ export function createApp({ store, publicBaseUrl, trustProxy = false, maxBytes, 
       title: 'imgstash image host',
       ...(publicBaseUrl === undefined ? {} : { publicBaseUrl }),
       ...(maxBytes === undefined ? {} : { maxBytes }),
+      ...(apiKeys === undefined ? {} : { apiKeys }),
     }),
   );
   app.use((_req, res) => json(res, 404, { error: { code: 'NOT_FOUND', message: 'Not found.' } }));
@@ -321,6 +331,7 @@ export async function start(env = process.env, { logger = createLogger(env) } = 
     publicBaseUrl,
     trustProxy: config.trustProxy,
     maxBytes: config.maxBytes,
+    apiKeys: config.apiKeys,
     logger,
   });
 
