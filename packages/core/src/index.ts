@@ -1,6 +1,7 @@
 export { abortableChunks, bodyChunks, iterateBody, readAll, throwIfAborted } from './body.js';
 export { type ClientErrorSocket, type ClientErrorSource, jsonClientErrors } from './client-errors.js';
 export { type Deadline, deadlineError, startDeadline, untilAborted, withDeadline } from './deadline.js';
+export { PENDING_PREFIX } from './direct-token.js';
 export {
   IMAGE_STORE_ERROR_CODES,
   ImageStoreError,
@@ -21,6 +22,7 @@ export {
 export {
   type AuthorizeResult,
   createImageHandlers,
+  type DirectUploadOptions,
   type HandlerRequest,
   type ImageHandlerOptions,
   type ImageHandlers,
@@ -51,10 +53,12 @@ export {
   createLocalUrls,
   isLocallyServed,
   type LocallyServedStore,
+  type LocalUploadParams,
   type LocalUrlOptions,
   type LocalUrls,
 } from './local.js';
 export { type FilePart, type FilePartOptions, type MultipartLimits, openFilePart } from './multipart.js';
+export { type SweepPendingOptions, type SweepPendingResult, sweepPending } from './pending.js';
 export {
   type AllowedImageType,
   DEFAULT_ALLOWED_TYPES,
@@ -65,7 +69,13 @@ export {
   type UploadPolicy,
 } from './policy.js';
 export { type PreparedImage, type PrepareImageOptions, prepareImage, type UploadDigest } from './prepare.js';
-export { assertSize, type NormalizedPutOptions, normalizePutOptions } from './put-options.js';
+export {
+  assertSize,
+  type NormalizedPresignUpload,
+  type NormalizedPutOptions,
+  normalizePresignUpload,
+  normalizePutOptions,
+} from './put-options.js';
 export { SERVE_CSP, serveLocalFile, serveSignedUrl } from './serve.js';
 export { createUrlSigner, randomSecret, type SignedParams, type UrlSigner } from './signer.js';
 export { EXTENSION_FOR_TYPE, type RasterImageType, SNIFF_BYTES, type SniffedType, sniffType } from './sniff.js';
@@ -76,6 +86,8 @@ export type {
   ListedObject,
   ObjectBody,
   ObjectInfo,
+  PresignedUpload,
+  PresignUploadOptions,
   PutOptions,
   SignedUrlOptions,
   StoredObject,

@@ -5,6 +5,7 @@ import { createIdGenerator, DEFAULT_ID_LENGTH } from '../keys.js';
 import { isLocallyServed } from '../local.js';
 import type { MultipartLimits } from '../multipart.js';
 import { resolvePolicy, type UploadPolicy } from '../policy.js';
+import { createUrlSigner, type UrlSigner } from '../signer.js';
 import type { ImageStore } from '../types.js';
 import { ExpiringLru } from './cache.js';
 import type { HandlerRequest, ImageHandlerOptions, ImageRoutePaths } from './options.js';
@@ -38,6 +39,10 @@ export interface HandlerContext {
   readonly infoCache: ExpiringLru<CachedInfo>;
   readonly urlCache: ExpiringLru<string>;
   readonly deadlines: { readonly lookup: number; readonly put: number };
+  /** Signs direct-upload ids, or `null` when direct uploads are off (no `presignUpload`, no secret). */
+  readonly directSigner: UrlSigner | null;
+  /** Lifetime of a presigned direct upload, in seconds. */
+  readonly directExpiresIn: number;
   /** The origin + mount prefix links are built from; '' gives root-relative links. */
   linkBase(request: HandlerRequest, mountPath: string): string;
   /** Runs `options.authorize`; a `false` answer throws 403. */
@@ -93,6 +98,12 @@ export function createContext(options: ImageHandlerOptions): HandlerContext {
     put: positiveMs(options.deadlines?.put, DEFAULT_DEADLINES.put, 'put'),
   };
   const cacheSize = options.cacheSize ?? 10_000;
+  const direct = options.directUploads === false ? undefined : (options.directUploads ?? {});
+  let directSigner: UrlSigner | null = null;
+  if (direct && typeof store.presignUpload === 'function') {
+    if (direct.secret !== undefined) directSigner = createUrlSigner(direct.secret);
+    else if (isLocallyServed(store)) directSigner = store.localUrls.signer;
+  }
 
   return {
     options,
@@ -111,6 +122,7 @@ export function createContext(options: ImageHandlerOptions): HandlerContext {
       image: normalizePath(options.paths?.image ?? '/i'),
       page: options.paths?.page === false ? false : normalizePath(options.paths?.page ?? '/'),
       files: isLocallyServed(store) ? store.localUrls.basePath : null,
+      uploads: normalizePath(options.paths?.uploads ?? '/uploads'),
     },
     multipartLimits: {
       fieldName,
@@ -122,6 +134,8 @@ export function createContext(options: ImageHandlerOptions): HandlerContext {
     infoCache: new ExpiringLru<CachedInfo>(cacheSize),
     urlCache: new ExpiringLru<string>(cacheSize),
     deadlines,
+    directSigner,
+    directExpiresIn: clampExpiresIn(direct?.expiresIn ?? 900),
     linkBase(request, mountPath) {
       const mount = mountPrefix(mountPath);
       if (publicBaseUrl !== undefined) return publicBaseUrl + mount;

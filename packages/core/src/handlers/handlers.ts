@@ -1,4 +1,5 @@
 import { createContext } from './context.js';
+import { createDirectRoutes } from './direct.js';
 import type { ImageHandlerOptions, ImageHandlers } from './options.js';
 import { createPageRoute } from './page.js';
 import { createRedirectRoute } from './redirect.js';
@@ -8,6 +9,7 @@ import { createUploadRoute } from './upload.js';
 
 export type {
   AuthorizeResult,
+  DirectUploadOptions,
   HandlerRequest,
   ImageHandlerOptions,
   ImageHandlers,
@@ -23,7 +25,8 @@ export type {
  * Implements imgstash's HTTP contract on Web `Request`/`Response`, for every runtime:
  * `POST /upload` (streaming: parse, sniff, limit, hash, put with an AbortSignal and a
  * deadline), `GET|HEAD /i/:id` (302 to a cached, time-bucketed signed URL),
- * `GET /files/:key` (local stores) and `GET /` (the upload page).
+ * `GET /files/:key` (local stores), direct uploads (`POST /uploads`, `POST /uploads/:id/complete`,
+ * for stores with `presignUpload`) and `GET /` (the upload page).
  *
  * @example
  * ```ts
@@ -37,7 +40,8 @@ export function createImageHandlers(options: ImageHandlerOptions): ImageHandlers
   const { redirect, redirectTarget } = createRedirectRoute(ctx);
   const serve = createServeRoute(ctx);
   const page = createPageRoute(ctx);
-  const router = createRouter(ctx, { upload, redirect, serve, page });
+  const { startUpload, completeUpload } = createDirectRoutes(ctx);
+  const router = createRouter(ctx, { upload, redirect, serve, page, startUpload, completeUpload });
   return {
     fetch: router.fetch,
     match: router.match,
@@ -47,6 +51,8 @@ export function createImageHandlers(options: ImageHandlerOptions): ImageHandlers
     redirectTarget,
     serve,
     page,
+    startUpload,
+    completeUpload,
     invalidate(id) {
       ctx.infoCache.delete(id);
     },

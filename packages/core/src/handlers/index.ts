@@ -1,6 +1,7 @@
 export {
   type AuthorizeResult,
   createImageHandlers,
+  type DirectUploadOptions,
   type HandlerRequest,
   type ImageHandlerOptions,
   type ImageHandlers,

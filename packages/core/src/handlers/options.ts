@@ -38,6 +38,27 @@ export interface ImageRoutePaths {
   image: string;
   /** The upload page, or `false` to disable it. Default `/`. */
   page: string | false;
+  /**
+   * Direct uploads: `POST <uploads>` starts one, `POST <uploads>/:uploadId/complete` publishes
+   * it. Default `/uploads`.
+   */
+  uploads: string;
+}
+
+/**
+ * Direct uploads: the browser sends the bytes straight to storage (a presigned request of
+ * the store's `presignUpload`), to a pending key, and `complete` streams them through the
+ * same pipeline as `/upload` before anything is published.
+ */
+export interface DirectUploadOptions {
+  /**
+   * The HMAC secret (at least 32 bytes) that signs upload ids and derives the final image
+   * ids. Every instance behind a load balancer needs the same one. Default: a memory or fs
+   * store's own link secret; other stores (S3) need it set, or direct uploads stay off.
+   */
+  secret?: string | Uint8Array;
+  /** Lifetime of the presigned upload request, in seconds. Default 900. `complete` is accepted up to an hour after. */
+  expiresIn?: number;
 }
 
 /** What `authorize` may answer. `false` refuses with 403; throw an `ImageStoreError('UNAUTHORIZED')` for 401. */
@@ -97,6 +118,12 @@ export interface ImageHandlerOptions {
   title?: string;
   /** Deadlines for store calls, in ms. Default `{ lookup: 10000, put: 30000 }`. */
   deadlines?: StoreDeadlines;
+  /**
+   * Direct-to-storage uploads (`POST /uploads`, `POST /uploads/:uploadId/complete`), for
+   * stores with `presignUpload`. On by default for the memory and fs stores; on for S3 once a
+   * `secret` is given; `false` turns them off (the routes then answer 404).
+   */
+  directUploads?: DirectUploadOptions | false;
 }
 
 /** A redirect to send, as plain data: see {@link ImageHandlers.redirectTarget}. */
@@ -107,7 +134,7 @@ export interface RedirectTarget {
 }
 
 /** The names of the routes {@link ImageHandlers.match} can find. */
-export type RouteName = 'upload' | 'redirect' | 'serve' | 'page';
+export type RouteName = 'upload' | 'redirect' | 'serve' | 'page' | 'uploads' | 'complete';
 
 /** A request path matched to a route, with its (still percent-encoded) parameters. */
 export interface RouteMatch {
@@ -138,6 +165,10 @@ export interface ImageHandlers {
   redirectTarget(request: HandlerRequest, id: string, mountPath?: string): Promise<RedirectTarget | Response>;
   /** `GET|HEAD /files/:key` (memory and fs stores). */
   serve(request: HandlerRequest, key: string): Promise<Response>;
+  /** `POST /uploads`: starts a direct upload (JSON `{ filename, size, contentType }`). */
+  startUpload(request: HandlerRequest, mountPath?: string): Promise<Response>;
+  /** `POST /uploads/:uploadId/complete`: verifies and publishes a direct upload. */
+  completeUpload(request: HandlerRequest, uploadId: string, mountPath?: string): Promise<Response>;
   /** `GET /`: the upload page. */
   page(request: HandlerRequest, mountPath?: string): Response;
   /** Forgets what the redirect caches hold for `id` (call after deleting it). */

@@ -8,6 +8,8 @@ export interface Routes {
   redirect(request: HandlerRequest, id: string, mountPath: string): Promise<Response>;
   serve(request: HandlerRequest, key: string): Promise<Response>;
   page(request: HandlerRequest, mountPath: string): Response;
+  startUpload(request: HandlerRequest, mountPath: string): Promise<Response>;
+  completeUpload(request: HandlerRequest, uploadId: string, mountPath: string): Promise<Response>;
 }
 
 /** The path of a request URL, as sent (not percent-decoded), without its query. */
@@ -30,12 +32,18 @@ export function createRouter(ctx: HandlerContext, routes: Routes): Pick<ImageHan
   const { paths } = ctx;
   const imagePrefix = `${paths.image}/`;
   const filesPrefix = paths.files === null ? null : `${paths.files}/`;
+  const uploadsPrefix = `${paths.uploads}/`;
 
   function match(path: string): RouteMatch | undefined {
     if (path === paths.upload) return { route: 'upload', params: {} };
     if (path.startsWith(imagePrefix)) return { route: 'redirect', params: { id: path.slice(imagePrefix.length) } };
     if (filesPrefix !== null && path.startsWith(filesPrefix)) {
       return { route: 'serve', params: { key: path.slice(filesPrefix.length) } };
+    }
+    if (path === paths.uploads) return { route: 'uploads', params: {} };
+    if (path.startsWith(uploadsPrefix) && path.endsWith('/complete')) {
+      const uploadId = path.slice(uploadsPrefix.length, -'/complete'.length);
+      if (uploadId && !uploadId.includes('/')) return { route: 'complete', params: { uploadId } };
     }
     if (paths.page !== false && path === paths.page) return { route: 'page', params: {} };
     return undefined;
@@ -52,6 +60,10 @@ export function createRouter(ctx: HandlerContext, routes: Routes): Pick<ImageHan
         return routes.serve(request, safeDecode(params.key ?? ''));
       case 'page':
         return routes.page(request, mountPath);
+      case 'uploads':
+        return routes.startUpload(request, mountPath);
+      case 'complete':
+        return routes.completeUpload(request, safeDecode(params.uploadId ?? ''), mountPath);
     }
   }
 

@@ -4,6 +4,7 @@ import { sanitizeFilename } from '../filename.js';
 import { jsonResponse } from '../http.js';
 import { openFilePart } from '../multipart.js';
 import { prepareImage } from '../prepare.js';
+import type { PutOptions, StoredObject } from '../types.js';
 import { fromStore, type HandlerContext } from './context.js';
 import type { HandlerRequest, ImageHandlers, UploadedImage } from './options.js';
 import { failure, methodNotAllowed } from './respond.js';
@@ -32,6 +33,37 @@ async function* watched(body: AsyncIterable<Uint8Array>, deadline: Deadline): As
   }
 }
 
+/**
+ * Puts `body` under `key` with the put deadline (see {@link watched}), aborted with the
+ * client. A passed deadline answers 503; a store that ignored its signal and still finishes
+ * later has its object deleted, so nothing stays that nobody was told about.
+ */
+export async function putWithDeadline(
+  ctx: HandlerContext,
+  key: string,
+  body: AsyncIterable<Uint8Array>,
+  options: Omit<PutOptions, 'signal'>,
+  clientSignal: AbortSignal | undefined,
+): Promise<StoredObject> {
+  const { store } = ctx;
+  const deadline = startDeadline(ctx.deadlines.put, clientSignal);
+  const put = fromStore(() => store.put(key, watched(body, deadline), { ...options, signal: deadline.signal }));
+  try {
+    return await untilAborted(put, deadline.signal);
+  } catch (error) {
+    if (!deadline.expired) throw error;
+    put
+      .then(
+        () => withDeadline(ctx.deadlines.lookup, undefined, () => store.delete(key)),
+        () => {},
+      )
+      .catch(() => {});
+    throw deadlineError(ctx.deadlines.put, error);
+  } finally {
+    deadline.dispose();
+  }
+}
+
 /** What {@link ingestImage} needs besides the bytes. */
 export interface IngestOptions {
   /** The sanitized original filename, if any. */
@@ -42,6 +74,11 @@ export interface IngestOptions {
   linkBase: string;
   /** The client's signal: aborts the put when the client goes away. */
   signal?: AbortSignal;
+  /**
+   * The id to store the image under, instead of a fresh random one: direct uploads derive it
+   * from their upload id, so that completing twice finds the same image.
+   */
+  id?: string;
 }
 
 /**
@@ -54,11 +91,10 @@ export async function ingestImage(
   body: AsyncIterable<Uint8Array>,
   ingest: IngestOptions,
 ): Promise<UploadedImage> {
-  const { store, policy, options } = ctx;
+  const { policy, options } = ctx;
   const image = await prepareImage(body, policy, options.sha256 ? { sha256: options.sha256 } : {});
-  const id = ctx.newId();
+  const id = ingest.id ?? ctx.newId();
   const { filename, expectedSize } = ingest;
-  const deadline = startDeadline(ctx.deadlines.put, ingest.signal);
   const putOptions = {
     contentType: image.contentType,
     cacheControl: ctx.objectCacheControl,
@@ -66,24 +102,8 @@ export async function ingestImage(
     // The file's body throws unless it has exactly this length, so for the store it is
     // the size: an S3 store streams it through in one request instead of buffering it.
     ...(expectedSize !== undefined && expectedSize <= policy.maxBytes ? { size: expectedSize } : {}),
-    signal: deadline.signal,
   };
-  const put = fromStore(() => store.put(id, watched(image.body, deadline), putOptions));
-  try {
-    await untilAborted(put, deadline.signal);
-  } catch (error) {
-    if (!deadline.expired) throw error;
-    // A store that ignored its signal may still finish: nothing unannounced may stay.
-    put
-      .then(
-        () => withDeadline(ctx.deadlines.lookup, undefined, () => store.delete(id)),
-        () => {},
-      )
-      .catch(() => {});
-    throw deadlineError(ctx.deadlines.put, error);
-  } finally {
-    deadline.dispose();
-  }
+  await putWithDeadline(ctx, id, image.body, putOptions, ingest.signal);
   const { size, sha256 } = image.digest();
   const url = `${ingest.linkBase}${ctx.paths.image}/${id}`;
   const uploaded: UploadedImage = { id, url, pageUrl: url, contentType: image.contentType, size, sha256 };
