@@ -31,6 +31,7 @@ export {
   type RouteMatch,
   type RouteName,
   renderUploadPage,
+  type StartedUpload,
   type StoreDeadlines,
   type UploadedImage,
   type UploadPageOptions,

@@ -7,6 +7,7 @@ import {
   createUrlSigner,
   type ImageStore,
   type PresignedUpload,
+  type StartedUpload,
   sweepPending,
   type UploadedImage,
 } from '@imgstash/core';
@@ -15,6 +16,7 @@ import { createS3Store } from '@imgstash/s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signClaim, verifyClaim } from '../../core/src/direct-token.js';
 import { createTestStore, expectJsonError, readReply, sha256Hex, uploadFile } from './contract-kit.js';
+import { keysUnder, s3DirectStore } from './direct-kit.js';
 import { BUCKET, startS3rver, type TestServer } from './s3rver.js';
 import { FRAMEWORKS, type RunningApp, startApp } from './servers.js';
 
@@ -27,7 +29,6 @@ const STORES = ['fs', 'memory', 's3-put', 's3-post'] as const;
 type StoreKind = (typeof STORES)[number];
 
 let s3: TestServer;
-let prefixes = 0;
 beforeAll(async () => {
   s3 = await startS3rver();
 });
@@ -48,12 +49,7 @@ async function setup(kind: StoreKind) {
       dispose: () => local.dispose(),
     };
   }
-  const store = createS3Store({
-    bucket: BUCKET,
-    prefix: `d${++prefixes}/`,
-    directUpload: kind === 's3-put' ? 'put' : 'post',
-    ...(s3.connection() as object),
-  } as Parameters<typeof createS3Store>[0]);
+  const store = s3DirectStore(s3, kind === 's3-put' ? 'put' : 'post');
   return {
     store,
     extra: { directUploads: { secret: DIRECT_SECRET } },
@@ -63,21 +59,7 @@ async function setup(kind: StoreKind) {
   };
 }
 
-interface Started {
-  uploadId: string;
-  method: 'POST' | 'PUT';
-  url: string;
-  fields?: Record<string, string>;
-  headers?: Record<string, string>;
-  expiresAt: string;
-  completeUrl: string;
-}
-
-async function keysUnder(store: ImageStore, prefix = ''): Promise<string[]> {
-  const keys: string[] = [];
-  for await (const entry of store.list?.(prefix) ?? []) keys.push(entry.key);
-  return keys.sort();
-}
+type Started = StartedUpload;
 
 for (const kind of STORES) {
   for (const framework of FRAMEWORKS) {

@@ -99,6 +99,12 @@ export function createContext(options: ImageHandlerOptions): HandlerContext {
   };
   const cacheSize = options.cacheSize ?? 10_000;
   const direct = options.directUploads === false ? undefined : (options.directUploads ?? {});
+  for (const origin of direct?.uploadOrigins ?? []) {
+    // They go into the page's CSP header as they are.
+    if (!/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i.test(origin)) {
+      throw new TypeError('[imgstash] directUploads.uploadOrigins must be origins such as https://bucket.example.com');
+    }
+  }
   let directSigner: UrlSigner | null = null;
   if (direct && typeof store.presignUpload === 'function') {
     if (direct.secret !== undefined) directSigner = createUrlSigner(direct.secret);

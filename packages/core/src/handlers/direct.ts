@@ -15,7 +15,7 @@ import { isAllowedType } from '../policy.js';
 import type { SniffedType } from '../sniff.js';
 import type { ObjectInfo } from '../types.js';
 import { type HandlerContext, mountPrefix } from './context.js';
-import type { HandlerRequest, ImageHandlers, UploadedImage } from './options.js';
+import type { HandlerRequest, ImageHandlers, StartedUpload, UploadedImage } from './options.js';
 import { failure, json404, methodNotAllowed } from './respond.js';
 import { announce, ingestImage } from './upload.js';
 
@@ -147,7 +147,7 @@ export function createDirectRoutes(ctx: HandlerContext): Pick<ImageHandlers, 'st
       const uploadId = await signClaim(signer, claim);
       const linkBase = ctx.linkBase(request, mountPath);
       const url = presigned.url.startsWith('/') ? linkBase + presigned.url : presigned.url;
-      return jsonResponse(201, {
+      const started: StartedUpload = {
         uploadId,
         method: presigned.method,
         url,
@@ -155,7 +155,8 @@ export function createDirectRoutes(ctx: HandlerContext): Pick<ImageHandlers, 'st
         ...(presigned.headers ? { headers: presigned.headers } : {}),
         expiresAt: new Date(claim.expires * 1000).toISOString(),
         completeUrl: `${linkBase}${ctx.paths.uploads}/${uploadId}/complete`,
-      });
+      };
+      return jsonResponse(201, started);
     } catch (error) {
       return failure(error);
     }

@@ -17,6 +17,7 @@ export type {
   RedirectTarget,
   RouteMatch,
   RouteName,
+  StartedUpload,
   StoreDeadlines,
   UploadedImage,
 } from './options.js';

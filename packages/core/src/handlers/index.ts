@@ -9,6 +9,7 @@ export {
   type RedirectTarget,
   type RouteMatch,
   type RouteName,
+  type StartedUpload,
   type StoreDeadlines,
   type UploadedImage,
 } from './handlers.js';

@@ -30,6 +30,23 @@ export interface UploadedImage {
   filename?: string;
 }
 
+/** What `POST /uploads` answers (201): the signed request to send the bytes with, and where to complete. */
+export interface StartedUpload {
+  /** The signed, opaque id of this upload. */
+  uploadId: string;
+  method: 'POST' | 'PUT';
+  /** Where to send the bytes: absolute for a bucket, root-relative for the memory and fs stores. */
+  url: string;
+  /** `POST`: the form fields to send before the file (in a field named `file`). */
+  fields?: Record<string, string>;
+  /** `PUT`: the headers to send with the bytes. */
+  headers?: Record<string, string>;
+  /** When the signed request expires (ISO 8601). */
+  expiresAt: string;
+  /** `POST` here once the bytes are stored: `<uploads>/<uploadId>/complete`. */
+  completeUrl: string;
+}
+
 /** Route paths, relative to where the handlers are mounted. */
 export interface ImageRoutePaths {
   /** `POST` target of uploads. Default `/upload`. */
@@ -59,6 +76,12 @@ export interface DirectUploadOptions {
   secret?: string | Uint8Array;
   /** Lifetime of the presigned upload request, in seconds. Default 900. `complete` is accepted up to an hour after. */
   expiresIn?: number;
+  /**
+   * The storage origins the upload page may send direct uploads to (its CSP `connect-src`),
+   * e.g. `['https://images.s3.eu-west-1.amazonaws.com']`. Default: any `https:` origin for a
+   * remote store; a memory or fs store's uploads go to the page's own origin.
+   */
+  uploadOrigins?: readonly string[];
 }
 
 /** What `authorize` may answer. `false` refuses with 403; throw an `ImageStoreError('UNAUTHORIZED')` for 401. */
