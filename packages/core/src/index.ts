@@ -1,5 +1,6 @@
 export { abortableChunks, bodyChunks, iterateBody, readAll, throwIfAborted } from './body.js';
 export { type ClientErrorSocket, type ClientErrorSource, jsonClientErrors } from './client-errors.js';
+export { type CorsCheckOptions, type CorsCheckResult, checkUploadCors } from './cors-check.js';
 export { type Deadline, deadlineError, startDeadline, untilAborted, withDeadline } from './deadline.js';
 export { PENDING_PREFIX } from './direct-token.js';
 export {
