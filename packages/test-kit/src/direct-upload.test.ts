@@ -290,6 +290,9 @@ describe('the local upload route (PUT /files/:key)', () => {
       expectJsonError(await readReply(await send(url, longer)), 413, 'PAYLOAD_TOO_LARGE');
       expectJsonError(await readReply(await send(url, PNG.subarray(1))), 400, 'INVALID_INPUT');
       expect(await local.store.exists('pending.local')).toBe(false);
+      const post = await readReply(await fetch(url, { method: 'POST', body: PNG as Uint8Array<ArrayBuffer> }));
+      expectJsonError(post, 405, 'METHOD_NOT_ALLOWED');
+      expect(post.headers.get('allow')).toBe('GET, HEAD, PUT');
       const ok = await send(url, PNG);
       expect(ok.status).toBe(200);
       expect((await local.store.stat('pending.local'))?.size).toBe(PNG.length);
