@@ -140,6 +140,19 @@ for (const kind of STORES) {
         expect(await keysUnder(ctx.store)).toEqual(before);
       });
 
+      it('publishes nothing and keeps nothing pending when what landed is over maxBytes', async () => {
+        const before = await keysUnder(ctx.store);
+        const started = await begin(PNG.length);
+        const huge = new Uint8Array(MAX_BYTES + 4096);
+        huge.set(PNG);
+        const sent = await put(started, huge);
+        expect(sent.ok).toBe(!ctx.enforces);
+        const done = await complete(started);
+        if (ctx.enforces) expectJsonError(done, 404, 'NOT_FOUND');
+        else expectJsonError(done, 413, 'PAYLOAD_TOO_LARGE');
+        expect(await keysUnder(ctx.store)).toEqual(before);
+      });
+
       it('answers 415 on complete for HTML declared as image/png, and deletes it', async () => {
         const before = await keysUnder(ctx.store);
         const started = await begin(HTML.length);
