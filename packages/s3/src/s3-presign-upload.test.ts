@@ -5,11 +5,13 @@
 // does not match is core's `complete`, tested in packages/test-kit/src/direct-upload.test.ts.
 import { S3Client } from '@aws-sdk/client-s3';
 import { FIXTURES, sendPresignedUpload } from '@imgstash/core/testing';
+import { Hash } from '@smithy/hash-node';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { S3ConnectionOptions } from './s3-client.js';
 import { defaultDirectUpload } from './s3-presign-upload.js';
 import { createS3Store } from './s3-store.js';
-import { BUCKET, startS3rver, type TestServer } from './testing/s3rver-fixture.js';
+import { BUCKET, CREDENTIALS, startS3rver, type TestServer } from './testing/s3rver-fixture.js';
 
 let server: TestServer;
 let tests = 0;
@@ -92,6 +94,27 @@ describe('presignUpload on S3 with a POST policy', () => {
     const life = Date.parse(policy.expiration) - Date.now();
     expect(life).toBeGreaterThan(590_000);
     expect(life).toBeLessThanOrEqual(600_000);
+  });
+
+  // s3rver accepts any POST policy, so the SigV4 signature is checked against the AWS SDK's own
+  // signer (the one every presigned request of the SDK goes through) instead.
+  it('signs the policy with SigV4 exactly as the AWS SDK signs a string', async () => {
+    const s = store('post');
+    const upload = await s.presignUpload?.('pending.sig', { size: png.length, contentType: 'image/png' });
+    const fields = upload?.fields ?? {};
+    const date = fields['x-amz-date'] ?? '';
+    expect(date).toMatch(/^\d{8}T\d{6}Z$/);
+    expect(fields['x-amz-credential']).toBe(`${CREDENTIALS.accessKeyId}/${date.slice(0, 8)}/us-east-1/s3/aws4_request`);
+    const signingDate = new Date(
+      `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${date.slice(9, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`,
+    );
+    const sdk = new SignatureV4({
+      credentials: CREDENTIALS,
+      region: 'us-east-1',
+      service: 's3',
+      sha256: Hash.bind(null, 'sha256'),
+    });
+    expect(fields['x-amz-signature']).toBe(await sdk.sign(fields.policy ?? '', { signingDate }));
   });
 
   it('lands a browser-style form upload in the bucket', async () => {
