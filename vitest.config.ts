@@ -10,6 +10,7 @@ export default defineConfig({
     alias: [
       { find: /^@imgstash\/core\/testing$/, replacement: src('core/src/testing/index.ts') },
       { find: /^@imgstash\/core$/, replacement: src('core/src/index.ts') },
+      { find: /^@imgstash\/client$/, replacement: src('client/src/index.ts') },
       { find: /^@imgstash\/memory$/, replacement: src('memory/src/index.ts') },
       { find: /^@imgstash\/fs$/, replacement: src('fs/src/index.ts') },
       { find: /^@imgstash\/s3$/, replacement: src('s3/src/index.ts') },

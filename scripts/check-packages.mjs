@@ -61,7 +61,9 @@ for (const { cwd, name } of packages) {
 const app = join(packs, 'app');
 mkdirSync(app);
 writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'pack-smoke', private: true }));
-run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], app);
+// The app also installs its own, current `@aws-sdk/client-s3`, as a user who passes their own
+// `S3Client` to createS3Store does: @imgstash/s3's ranges must let npm resolve one copy.
+run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs, '@aws-sdk/client-s3@latest'], app);
 const smoke = `
   const names = ${JSON.stringify(packages.map((p) => p.name))};
   const esm = await Promise.all(names.map((n) => import(n)));
@@ -82,6 +84,93 @@ const smoke = `
 try {
   console.log(run('node', ['--input-type=module', '-e', smoke], app).trim());
 } catch {
+  failed++;
+}
+
+// The user's own S3Client: one copy of each AWS SDK package in the tree, the `client` option
+// type-checks under strict settings, and the store works on it against a real S3 server.
+try {
+  const versions = new Map();
+  const collect = (deps = {}) => {
+    for (const [name, info] of Object.entries(deps)) {
+      if (/^@aws-sdk\/(client-s3|lib-storage|s3-request-presigner)$/.test(name)) {
+        versions.set(name, new Set([...(versions.get(name) ?? []), info.version]));
+      }
+      collect(info.dependencies);
+    }
+  };
+  collect(JSON.parse(run('npm', ['ls', '--all', '--json'], app)).dependencies);
+  for (const [name, found] of versions) {
+    if (found.size !== 1) throw new Error(`${name} is installed at ${[...found].join(' and ')}`);
+  }
+  const userVersion = [...(versions.get('@aws-sdk/client-s3') ?? [])][0];
+  writeFileSync(
+    join(app, 'own-client.ts'),
+    `import { S3Client } from '@aws-sdk/client-s3';
+import { createS3Store } from '@imgstash/s3';
+import type { ImageStore } from '@imgstash/core';
+export function storeOn(endpoint: string): ImageStore {
+  const client = new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  return createS3Store({ bucket: 'imgstash', client });
+}
+`,
+  );
+  writeFileSync(
+    join(app, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        exactOptionalPropertyTypes: true,
+        noUncheckedIndexedAccess: true,
+        verbatimModuleSyntax: false,
+        skipLibCheck: true,
+        types: [],
+        noEmit: true,
+      },
+      files: ['own-client.ts'],
+    }),
+  );
+  run('node', [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], app);
+  const s3rver = join(root, 'packages', 'test-kit', 'node_modules', '@20minutes', 's3rver', 'lib', 's3rver.js');
+  const dataDir = mkdtempSync(join(tmpdir(), 'imgstash-pack-s3-'));
+  const works = `
+    const { default: S3rver } = await import(${JSON.stringify(`file://${s3rver}`)});
+    const { S3Client } = await import('@aws-sdk/client-s3');
+    const { createS3Store } = await import('@imgstash/s3');
+    const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: ${JSON.stringify(dataDir)},
+      configureBuckets: [{ name: 'imgstash' }] });
+    const { port } = await server.run();
+    try {
+      const client = new S3Client({ endpoint: 'http://127.0.0.1:' + port, region: 'us-east-1', forcePathStyle: true,
+        credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+        requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+      const store = createS3Store({ bucket: 'imgstash', client });
+      await store.put('own-client', new Uint8Array([1, 2, 3]), { contentType: 'image/png' });
+      const info = await store.stat('own-client');
+      if (info?.size !== 3) throw new Error("the store does not work on the user's own S3Client");
+      const signed = await fetch(await store.signedUrl('own-client'));
+      if (signed.status !== 200) throw new Error("a signed URL from the user's own S3Client answers " + signed.status);
+    } finally {
+      await server.close();
+    }
+  `;
+  run('node', ['--input-type=module', '-e', works], app);
+  rmSync(dataDir, { recursive: true, force: true });
+  console.log(
+    `✓ one copy of each AWS SDK package; the user's own S3Client ${userVersion} type-checks and works as \`client\``,
+  );
+} catch (error) {
+  console.error(`✗ the user's own S3Client: ${error.message}\n${error.stdout ?? ''}`);
   failed++;
 }
 rmSync(packs, { recursive: true, force: true });

@@ -224,7 +224,8 @@ describe('the upload page in Chromium', () => {
     });
     const posted: string[] = [];
     page.on('request', (request) => {
-      if (request.method() === 'POST') posted.push(request.url());
+      // One start per file: `POST /uploads` (direct, then its `complete`) or `POST /upload`.
+      if (request.method() === 'POST' && !request.url().endsWith('/complete')) posted.push(request.url());
     });
     // Named without the emoji here: Debian's Chromium has no emoji font, and this run makes the screenshot.
     await page.setInputFiles('#file', [
@@ -324,7 +325,8 @@ describe('the upload page in Chromium', () => {
   it('refuses an empty file and one over the limit in the page, and sends neither', async () => {
     const posted: string[] = [];
     page.on('request', (request) => {
-      if (request.method() === 'POST') posted.push(request.url());
+      // One start per file: `POST /uploads` (direct, then its `complete`) or `POST /upload`.
+      if (request.method() === 'POST' && !request.url().endsWith('/complete')) posted.push(request.url());
     });
     await page.evaluate(() => {
       const transfer = new DataTransfer();

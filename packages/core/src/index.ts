@@ -1,6 +1,8 @@
 export { abortableChunks, bodyChunks, iterateBody, readAll, throwIfAborted } from './body.js';
 export { type ClientErrorSocket, type ClientErrorSource, jsonClientErrors } from './client-errors.js';
+export { type CorsCheckOptions, type CorsCheckResult, checkUploadCors } from './cors-check.js';
 export { type Deadline, deadlineError, startDeadline, untilAborted, withDeadline } from './deadline.js';
+export { PENDING_PREFIX } from './direct-token.js';
 export { DEFAULT_DRAIN, type DrainableBody, type DrainBounds, drainableBody } from './drain.js';
 export {
   IMAGE_STORE_ERROR_CODES,
@@ -23,6 +25,7 @@ export {
   type AuthorizeAction,
   type AuthorizeResult,
   createImageHandlers,
+  type DirectUploadOptions,
   type HandlerRequest,
   type HealthOptions,
   type HealthReason,
@@ -35,6 +38,7 @@ export {
   renderUploadPage,
   SHAREX_VERSION,
   type ShareXConfig,
+  type StartedUpload,
   type StoreDeadlines,
   type UploadedImage,
   type UploadPageOptions,
@@ -57,10 +61,12 @@ export {
   createLocalUrls,
   isLocallyServed,
   type LocallyServedStore,
+  type LocalUploadParams,
   type LocalUrlOptions,
   type LocalUrls,
 } from './local.js';
 export { type FilePart, type FilePartOptions, type MultipartLimits, openFilePart } from './multipart.js';
+export { type SweepPendingOptions, type SweepPendingResult, sweepPending } from './pending.js';
 export {
   createImageRewriter,
   type ImageHeaderFacts,
@@ -86,7 +92,13 @@ export {
   prepareImage,
   type UploadDigest,
 } from './prepare.js';
-export { assertSize, type NormalizedPutOptions, normalizePutOptions } from './put-options.js';
+export {
+  assertSize,
+  type NormalizedPresignUpload,
+  type NormalizedPutOptions,
+  normalizePresignUpload,
+  normalizePutOptions,
+} from './put-options.js';
 export { SERVE_CSP, serveLocalFile, serveSignedUrl } from './serve.js';
 export { createUrlSigner, randomSecret, type SignedParams, type UrlSigner } from './signer.js';
 export { EXTENSION_FOR_TYPE, type RasterImageType, SNIFF_BYTES, type SniffedType, sniffType } from './sniff.js';
@@ -97,6 +109,8 @@ export type {
   ListedObject,
   ObjectBody,
   ObjectInfo,
+  PresignedUpload,
+  PresignUploadOptions,
   PutOptions,
   SignedUrlOptions,
   StoredObject,

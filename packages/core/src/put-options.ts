@@ -1,7 +1,8 @@
 import { ImageStoreError } from './errors.js';
+import { clampExpiresIn } from './expires.js';
 import { sanitizeFilename } from './filename.js';
 import { assertValidKey } from './keys.js';
-import type { PutOptions } from './types.js';
+import type { PresignUploadOptions, PutOptions } from './types.js';
 
 /** {@link PutOptions} after validation: what a store may write as is. */
 export interface NormalizedPutOptions {
@@ -62,4 +63,26 @@ export function assertSize(expected: number | undefined, actual: number): void {
   if (expected !== undefined && expected !== actual) {
     throw invalid(`the body had ${actual} bytes, not the declared ${expected}`);
   }
+}
+
+/** {@link PresignUploadOptions} after validation. */
+export interface NormalizedPresignUpload {
+  size: number;
+  contentType: string;
+  /** Seconds, clamped to 1..604800. */
+  expiresIn: number;
+}
+
+/**
+ * Validates the key and options of a `presignUpload` once, for every store: `size` is a
+ * positive safe integer and `contentType` a bare lowercase `type/subtype`. Throws
+ * `INVALID_INPUT` otherwise.
+ */
+export function normalizePresignUpload(key: string, options: PresignUploadOptions): NormalizedPresignUpload {
+  assertValidKey(key);
+  const { size } = options;
+  if (!Number.isSafeInteger(size) || size < 1) throw invalid('`size` must be a positive integer');
+  const contentType = String(options.contentType ?? '');
+  if (!MEDIA_TYPE.test(contentType)) throw invalid('`contentType` must be a bare lowercase type/subtype');
+  return { size, contentType, expiresIn: clampExpiresIn(options.expiresIn) };
 }

@@ -15,14 +15,28 @@ export interface UrlSigner {
   sign(key: string, params: SignedParams): Promise<string>;
   /** True when `signature` is valid for `key` and `params` and not expired at `now` (ms). */
   verify(key: string, params: SignedParams, signature: string, now?: number): Promise<boolean>;
+  /**
+   * The base64url signature of a list of fields, none containing a newline. The first field
+   * names the purpose (e.g. `put-v1`), so that a token made for one use never verifies for
+   * another; the `/files/` links sign `v1`.
+   */
+  signFields(fields: readonly string[]): Promise<string>;
+  /** True when `signature` is {@link UrlSigner.signFields}'s for `fields` (constant-time). */
+  verifyFields(fields: readonly string[], signature: string): Promise<boolean>;
 }
 
 const encoder = new TextEncoder();
 
-function payload(key: string, p: SignedParams): Uint8Array {
-  // One field per line; none can contain a newline (keys are validated, filenames sanitized).
-  return encoder.encode(['v1', key, String(p.expires), p.disposition ?? '', p.filename ?? ''].join('\n'));
-}
+// One field per line; none can contain a newline (keys are validated, filenames sanitized).
+const encodeFields = (fields: readonly string[]) => encoder.encode(fields.join('\n')) as Uint8Array<ArrayBuffer>;
+
+const linkFields = (key: string, p: SignedParams) => [
+  'v1',
+  key,
+  String(p.expires),
+  p.disposition ?? '',
+  p.filename ?? '',
+];
 
 function fromBase64Url(value: string): Uint8Array | undefined {
   // 43 characters carry 258 bits for a 256-bit MAC: the last one must leave its two spare
@@ -51,22 +65,23 @@ export function createUrlSigner(secret: string | Uint8Array): UrlSigner {
     'sign',
     'verify',
   ]);
+  async function signFields(fields: readonly string[]): Promise<string> {
+    if (fields.some((f) => f.includes('\n'))) throw new TypeError('[imgstash] a signed field contains a newline');
+    return toBase64Url(new Uint8Array(await crypto.subtle.sign('HMAC', await key, encodeFields(fields))));
+  }
+  async function verifyFields(fields: readonly string[], signature: string): Promise<boolean> {
+    const sig = fromBase64Url(signature);
+    if (!sig || fields.some((f) => f.includes('\n'))) return false;
+    return crypto.subtle.verify('HMAC', await key, sig as Uint8Array<ArrayBuffer>, encodeFields(fields));
+  }
   return {
-    async sign(objectKey, params) {
-      const sig = await crypto.subtle.sign('HMAC', await key, payload(objectKey, params) as Uint8Array<ArrayBuffer>);
-      return toBase64Url(new Uint8Array(sig));
-    },
+    sign: (objectKey, params) => signFields(linkFields(objectKey, params)),
     async verify(objectKey, params, signature, now = Date.now()) {
       if (!Number.isSafeInteger(params.expires) || params.expires * 1000 <= now) return false;
-      const sig = fromBase64Url(signature);
-      if (!sig) return false;
-      return crypto.subtle.verify(
-        'HMAC',
-        await key,
-        sig as Uint8Array<ArrayBuffer>,
-        payload(objectKey, params) as Uint8Array<ArrayBuffer>,
-      );
+      return verifyFields(linkFields(objectKey, params), signature);
     },
+    signFields,
+    verifyFields,
   };
 }
 

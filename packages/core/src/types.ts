@@ -93,6 +93,32 @@ export interface ListedObject {
   lastModified?: Date;
 }
 
+/** Options for {@link ImageStore.presignUpload}. */
+export interface PresignUploadOptions extends CallOptions {
+  /** The exact byte length the client will send. The signed request accepts no other. */
+  size: number;
+  /** The media type the client will send as `Content-Type`. The signed request accepts no other. */
+  contentType: string;
+  /** Lifetime of the signed request, in seconds. Default 3600, clamped to 1..604800. */
+  expiresIn?: number;
+}
+
+/**
+ * A request the client sends straight to storage, as {@link ImageStore.presignUpload}
+ * returns it. For `POST`, send `multipart/form-data` with every entry of `fields` first,
+ * then the file in a field named `file` (the HTML form upload of S3). For `PUT`, send the
+ * bytes as the body with every entry of `headers`.
+ */
+export interface PresignedUpload {
+  method: 'POST' | 'PUT';
+  /** Absolute for remote stores; root-relative for local ones (unless they have a `baseUrl`). */
+  url: string;
+  /** `POST` only: the form fields to send before the file. */
+  fields?: Record<string, string>;
+  /** The request headers to send (`Content-Type` among them, for `PUT`). */
+  headers?: Record<string, string>;
+}
+
 /**
  * The contract every imgstash store implements. Stores do raw I/O and translate
  * vendor errors into {@link ImageStoreError}; ids, sniffing and limits live in core.
@@ -127,4 +153,13 @@ export interface ImageStore {
    * is neither `''` nor a valid key is refused with `INVALID_INPUT`.
    */
   list?(prefix: string, options?: CallOptions): AsyncIterable<ListedObject>;
+  /**
+   * Optional capability: a signed request that lets a client (a browser) put exactly
+   * `options.size` bytes of type `options.contentType` under `key`, without the server in
+   * between, until it expires. A body of another length or type must be refused by the
+   * storage where the protocol can bind it (a presigned PUT binds both; an S3 POST policy
+   * binds both on servers that enforce policies). Core's direct-upload routes only ever
+   * presign `pending.*` keys, and verify what landed before anything is published.
+   */
+  presignUpload?(key: string, options: PresignUploadOptions): Promise<PresignedUpload>;
 }

@@ -214,6 +214,11 @@ export function createFsStore(options: FsStoreOptions): LocallyServedStore {
       throwIfAborted(signOptions?.signal);
       return localUrls.sign(key, signOptions);
     },
+    // A signed PUT to core's files route, which streams it into `put` with the size enforced.
+    async presignUpload(key, uploadOptions) {
+      throwIfAborted(uploadOptions.signal);
+      return localUrls.presignUpload(key, uploadOptions);
+    },
     async stat(key, call) {
       assertValidKey(key);
       throwIfAborted(call?.signal);

@@ -21,9 +21,12 @@ import {
   ImageStoreError,
   isValidKey,
   type ListedObject,
+  normalizePresignUpload,
   normalizePutOptions,
   type ObjectBody,
   type ObjectInfo,
+  type PresignedUpload,
+  type PresignUploadOptions,
   type PutOptions,
   type SignedUrlOptions,
   type StoredObject,
@@ -31,6 +34,7 @@ import {
 } from '@imgstash/core';
 import { CONNECTION_DEFAULTS, createS3Client, type S3ConnectionOptions } from './s3-client.js';
 import { isMissingObject, toStoreError } from './s3-errors.js';
+import { type DirectUploadMethod, defaultDirectUpload, presignPost, presignPut } from './s3-presign-upload.js';
 import { streamPut } from './s3-put.js';
 
 /** Options every {@link createS3Store} call takes. */
@@ -52,6 +56,14 @@ export interface S3StoreCommonOptions {
    * about `(queueSize + 1) × partSize`. Default 2.
    */
   queueSize?: number;
+  /**
+   * How `presignUpload` lets browsers upload straight to the bucket: `post` (an S3 POST
+   * policy binding the key, the exact size and the type) or `put` (a presigned PUT with
+   * `Content-Length` and `Content-Type` signed). Default from the endpoint: `put` for
+   * Cloudflare R2 (and Sevalla, on R2) and Backblaze B2, which have no POST uploads; `post`
+   * for AWS S3, MinIO, Ceph RGW, Garage and the rest. Both bind size and type.
+   */
+  directUpload?: DirectUploadMethod;
 }
 
 /** Build the store on an `S3Client` you configured yourself. */
@@ -115,6 +127,9 @@ function validate(options: S3StoreOptions): void {
   }
   positiveInteger(options.partSize, 'partSize', MIN_PART_SIZE, MAX_PART_SIZE);
   positiveInteger(options.queueSize, 'queueSize', 1, 64);
+  if (options.directUpload !== undefined && options.directUpload !== 'post' && options.directUpload !== 'put') {
+    throw invalid("`directUpload` must be 'post' or 'put'");
+  }
   if (options.client !== undefined) {
     const extra = (['endpoint', 'region', 'credentials', 'forcePathStyle'] as const).filter(
       (name) => (options as S3StoreConnectionOptions)[name] !== undefined,
@@ -358,6 +373,24 @@ export function createS3Store(options: S3StoreOptions): ImageStore {
         }
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token !== undefined);
+    },
+
+    async presignUpload(key: string, uploadOptions: PresignUploadOptions): Promise<PresignedUpload> {
+      const upload = normalizePresignUpload(key, uploadOptions);
+      throwIfAborted(uploadOptions.signal);
+      const target = { client, bucket, objectKey: objectKey(key) };
+      try {
+        // Signed locally, like signedUrl: nothing is sent to the bucket.
+        const probe = new URL(
+          await getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: target.objectKey }), {
+            expiresIn: 60,
+          }),
+        );
+        const method = options.directUpload ?? defaultDirectUpload(probe.hostname);
+        return method === 'put' ? await presignPut(target, upload) : await presignPost(target, upload, probe);
+      } catch (error) {
+        throw toStoreError(error, 'presignUpload');
+      }
     },
 
     async delete(key: string, call?: CallOptions): Promise<void> {

@@ -19,7 +19,7 @@ declare module '@20minutes/s3rver' {
     port?: number;
     silent?: boolean;
     directory?: string;
-    configureBuckets?: { name: string }[];
+    configureBuckets?: { name: string; configs?: (string | Uint8Array)[] }[];
     resetOnClose?: boolean;
     vhostBuckets?: boolean;
   }

@@ -46,6 +46,11 @@ export interface Fault {
 export interface S3rverOptions {
   /** Buckets to create. Default `['imgstash']`; the first is {@link TestServer.bucket}. */
   buckets?: string[];
+  /**
+   * A bucket CORS configuration (`<CORSConfiguration>` XML) to give every bucket, for browser
+   * tests of direct uploads. s3rver answers preflights and adds the CORS headers from it.
+   */
+  cors?: string;
 }
 
 /** A running s3rver. */
@@ -118,7 +123,7 @@ export async function startS3rver(options: S3rverOptions = {}): Promise<TestServ
     port: 0,
     silent: true,
     directory,
-    configureBuckets: buckets.map((name) => ({ name })),
+    configureBuckets: buckets.map((name) => ({ name, ...(options.cors ? { configs: [options.cors] } : {}) })),
   });
   const faults: (Fault & { left: number })[] = [];
   const aborted: string[] = [];

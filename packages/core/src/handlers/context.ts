@@ -7,6 +7,7 @@ import { isLocallyServed } from '../local.js';
 import type { MultipartLimits } from '../multipart.js';
 import { resolvePolicy, type UploadPolicy } from '../policy.js';
 import { bearerToken, constantTimeEqual, isBearerToken, sha256Hex } from '../secrets.js';
+import { createUrlSigner, type UrlSigner } from '../signer.js';
 import type { ImageStore } from '../types.js';
 import { ExpiringLru } from './cache.js';
 import type { AuthorizeAction, HandlerRequest, ImageHandlerOptions, ImageRoutePaths } from './options.js';
@@ -49,6 +50,10 @@ export interface HandlerContext {
   readonly urlCache: ExpiringLru<string>;
   readonly deadlines: { readonly lookup: number; readonly put: number };
   readonly refusalDrain: Readonly<DrainBounds>;
+  /** Signs direct-upload ids, or `null` when direct uploads are off (no `presignUpload`, no secret). */
+  readonly directSigner: UrlSigner | null;
+  /** Lifetime of a presigned direct upload, in seconds. */
+  readonly directExpiresIn: number;
   /** The origin + mount prefix links are built from; '' gives root-relative links. */
   linkBase(request: HandlerRequest, mountPath: string): string;
   /** Runs `options.authorize`; a `false` answer throws 403. */
@@ -167,6 +172,18 @@ export function createContext(options: ImageHandlerOptions): HandlerContext {
   }
   const infoCache = new ExpiringLru<CachedInfo>(cacheSize);
   const urlCache = new ExpiringLru<string>(cacheSize);
+  const direct = options.directUploads === false ? undefined : (options.directUploads ?? {});
+  for (const origin of direct?.uploadOrigins ?? []) {
+    // They go into the page's CSP header as they are.
+    if (!/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i.test(origin)) {
+      throw new TypeError('[imgstash] directUploads.uploadOrigins must be origins such as https://bucket.example.com');
+    }
+  }
+  let directSigner: UrlSigner | null = null;
+  if (direct && typeof store.presignUpload === 'function') {
+    if (direct.secret !== undefined) directSigner = createUrlSigner(direct.secret);
+    else if (isLocallyServed(store)) directSigner = store.localUrls.signer;
+  }
 
   return {
     options,
@@ -187,6 +204,7 @@ export function createContext(options: ImageHandlerOptions): HandlerContext {
       share: optionalPath(options.paths?.share, '/p'),
       sharex: optionalPath(options.paths?.sharex, '/sharex.sxcu'),
       files: isLocallyServed(store) ? store.localUrls.basePath : null,
+      uploads: normalizePath(options.paths?.uploads ?? '/uploads'),
     },
     multipartLimits: {
       fieldName,
@@ -203,6 +221,8 @@ export function createContext(options: ImageHandlerOptions): HandlerContext {
       maxBytes: nonNegative(options.refusalDrain?.maxBytes, DEFAULT_DRAIN.maxBytes, 'refusalDrain.maxBytes'),
       timeout: nonNegative(options.refusalDrain?.timeout, DEFAULT_DRAIN.timeout, 'refusalDrain.timeout'),
     },
+    directSigner,
+    directExpiresIn: clampExpiresIn(direct?.expiresIn ?? 900),
     linkBase(request, mountPath) {
       const mount = mountPrefix(mountPath);
       if (publicBaseUrl !== undefined) return publicBaseUrl + mount;

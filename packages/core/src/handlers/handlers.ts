@@ -1,5 +1,6 @@
 import { createContext } from './context.js';
 import { createDeleteRoutes } from './delete.js';
+import { createDirectRoutes } from './direct.js';
 import { createHealthRoute } from './health.js';
 import type { HandlerRequest, ImageHandlerOptions, ImageHandlers } from './options.js';
 import { createPageRoute } from './page.js';
@@ -14,6 +15,7 @@ import { createUploadRoute } from './upload.js';
 export type {
   AuthorizeAction,
   AuthorizeResult,
+  DirectUploadOptions,
   HandlerRequest,
   HealthOptions,
   HealthReason,
@@ -23,6 +25,7 @@ export type {
   RedirectTarget,
   RouteMatch,
   RouteName,
+  StartedUpload,
   StoreDeadlines,
   UploadedImage,
 } from './options.js';
@@ -33,7 +36,8 @@ export type {
  * deadline), `GET|HEAD /i/:id` (302 to a cached, time-bucketed signed URL),
  * `DELETE /i/:id` (with the image's delete token), `GET|POST /d/:id` (the delete
  * confirmation page), `GET /p/:id` (the share page), `GET /sharex.sxcu` (a ShareX config),
- * `GET /healthz`, `GET /files/:key` (local stores) and `GET /` (the upload page).
+ * `GET /healthz`, `GET /files/:key` (local stores), direct uploads (`POST /uploads`,
+ * `POST /uploads/:id/complete`, for stores with `presignUpload`) and `GET /` (the upload page).
  *
  * @example
  * ```ts
@@ -60,7 +64,19 @@ export function createImageHandlers(options: ImageHandlerOptions): ImageHandlers
   const { health, setDraining } = createHealthRoute(ctx);
   const share = createShareRoute(ctx);
   const sharex = createShareXRoute(ctx);
-  const router = createRouter(ctx, { upload, redirect, serve, page, health, deletePage, share, sharex });
+  const { startUpload, completeUpload } = createDirectRoutes(ctx);
+  const router = createRouter(ctx, {
+    upload,
+    redirect,
+    serve,
+    page,
+    health,
+    deletePage,
+    share,
+    sharex,
+    startUpload,
+    completeUpload,
+  });
   return {
     fetch: router.fetch,
     match: router.match,
@@ -77,6 +93,8 @@ export function createImageHandlers(options: ImageHandlerOptions): ImageHandlers
     deleteImage,
     share,
     sharex,
+    startUpload,
+    completeUpload,
     invalidate(id) {
       ctx.forget(id);
     },

@@ -15,8 +15,8 @@ export interface HtmlResponseOptions {
   status?: number;
   /** The CSP nonce of the page's `<script>` and `<style>`. */
   nonce: string;
-  /** `connect-src` of the CSP: `'self'` for pages whose script calls this app, else `'none'`. */
-  connect?: "'self'" | "'none'";
+  /** `connect-src` of the CSP: `'self'` for pages whose script calls this app (plus the storage origins of direct uploads), else `'none'`. */
+  connect?: string;
   /** `Cache-Control`. Default `no-store`. */
   cacheControl?: string;
   /** Adds `X-Robots-Tag: noindex, nofollow`: pages no search engine should keep. */

@@ -2,6 +2,7 @@ export {
   type AuthorizeAction,
   type AuthorizeResult,
   createImageHandlers,
+  type DirectUploadOptions,
   type HandlerRequest,
   type HealthOptions,
   type HealthReason,
@@ -11,6 +12,7 @@ export {
   type RedirectTarget,
   type RouteMatch,
   type RouteName,
+  type StartedUpload,
   type StoreDeadlines,
   type UploadedImage,
 } from './handlers.js';

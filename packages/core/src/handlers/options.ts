@@ -49,6 +49,23 @@ export interface UploadedImage {
   deleteUrl?: string;
 }
 
+/** What `POST /uploads` answers (201): the signed request to send the bytes with, and where to complete. */
+export interface StartedUpload {
+  /** The signed, opaque id of this upload. */
+  uploadId: string;
+  method: 'POST' | 'PUT';
+  /** Where to send the bytes: absolute for a bucket, root-relative for the memory and fs stores. */
+  url: string;
+  /** `POST`: the form fields to send before the file (in a field named `file`). */
+  fields?: Record<string, string>;
+  /** `PUT`: the headers to send with the bytes. */
+  headers?: Record<string, string>;
+  /** When the signed request expires (ISO 8601). */
+  expiresAt: string;
+  /** `POST` here once the bytes are stored: `<uploads>/<uploadId>/complete`. */
+  completeUrl: string;
+}
+
 /** Route paths, relative to where the handlers are mounted. */
 export interface ImageRoutePaths {
   /** `POST` target of uploads. Default `/upload`. */
@@ -65,6 +82,33 @@ export interface ImageRoutePaths {
   share: string | false;
   /** The ShareX custom uploader config `GET|HEAD <sharex>`, or `false` to disable it. Default `/sharex.sxcu`. */
   sharex: string | false;
+  /**
+   * Direct uploads: `POST <uploads>` starts one, `POST <uploads>/:uploadId/complete` publishes
+   * it. Default `/uploads`.
+   */
+  uploads: string;
+}
+
+/**
+ * Direct uploads: the browser sends the bytes straight to storage (a presigned request of
+ * the store's `presignUpload`), to a pending key, and `complete` streams them through the
+ * same pipeline as `/upload` before anything is published.
+ */
+export interface DirectUploadOptions {
+  /**
+   * The HMAC secret (at least 32 bytes) that signs upload ids and derives the final image
+   * ids. Every instance behind a load balancer needs the same one. Default: a memory or fs
+   * store's own link secret; other stores (S3) need it set, or direct uploads stay off.
+   */
+  secret?: string | Uint8Array;
+  /** Lifetime of the presigned upload request, in seconds. Default 900. `complete` is accepted up to an hour after. */
+  expiresIn?: number;
+  /**
+   * The storage origins the upload page may send direct uploads to (its CSP `connect-src`),
+   * e.g. `['https://images.s3.eu-west-1.amazonaws.com']`. Default: any `https:` origin for a
+   * remote store; a memory or fs store's uploads go to the page's own origin.
+   */
+  uploadOrigins?: readonly string[];
 }
 
 /** What a request asks `authorize` for. */
@@ -170,6 +214,12 @@ export interface ImageHandlerOptions {
   refusalDrain?: Partial<DrainBounds>;
   /** The health check's probe and drain switch. */
   health?: HealthOptions;
+  /**
+   * Direct-to-storage uploads (`POST /uploads`, `POST /uploads/:uploadId/complete`), for
+   * stores with `presignUpload`. On by default for the memory and fs stores; on for S3 once a
+   * `secret` is given; `false` turns them off (the routes then answer 404).
+   */
+  directUploads?: DirectUploadOptions | false;
 }
 
 /**
@@ -202,7 +252,17 @@ export interface RedirectTarget {
 }
 
 /** The names of the routes {@link ImageHandlers.match} can find. */
-export type RouteName = 'upload' | 'redirect' | 'serve' | 'page' | 'health' | 'delete' | 'share' | 'sharex';
+export type RouteName =
+  | 'upload'
+  | 'redirect'
+  | 'serve'
+  | 'page'
+  | 'health'
+  | 'delete'
+  | 'share'
+  | 'sharex'
+  | 'uploads'
+  | 'complete';
 
 /** A request path matched to a route, with its (still percent-encoded) parameters. */
 export interface RouteMatch {
@@ -259,6 +319,10 @@ export interface ImageHandlers {
   sharex(request: HandlerRequest, mountPath?: string): Promise<Response>;
   /** `GET|HEAD /files/:key` (memory and fs stores). */
   serve(request: HandlerRequest, key: string): Promise<Response>;
+  /** `POST /uploads`: starts a direct upload (JSON `{ filename, size, contentType }`). */
+  startUpload(request: HandlerRequest, mountPath?: string): Promise<Response>;
+  /** `POST /uploads/:uploadId/complete`: verifies and publishes a direct upload. */
+  completeUpload(request: HandlerRequest, uploadId: string, mountPath?: string): Promise<Response>;
   /** `GET /`: the upload page. */
   page(request: HandlerRequest, mountPath?: string): Response;
   /**

@@ -1,4 +1,7 @@
+import { isLocallyServed } from '../local.js';
+import { CLIENT_SCRIPT } from './client-script.js';
 import { type HandlerContext, mountPrefix } from './context.js';
+import { uploadsUrl } from './direct.js';
 import { escapeHtml, htmlResponse, nonce, scriptJson } from './html.js';
 import type { HandlerRequest, ImageHandlers } from './options.js';
 import { methodNotAllowed } from './respond.js';
@@ -20,6 +23,11 @@ export interface UploadPageOptions {
    * with every upload: for hosts with `apiKeys`. Default `false`.
    */
   apiKey?: boolean;
+  /**
+   * The direct-upload route (the mount prefix included), e.g. `/uploads`, when the server offers
+   * direct uploads: the page then sends the bytes straight to storage. Default: none.
+   */
+  uploadsUrl?: string;
 }
 
 /**
@@ -48,6 +56,7 @@ export function renderUploadPage(options: UploadPageOptions): { html: string; no
   const mb = (options.maxBytes / 1024 / 1024).toFixed(options.maxBytes % (1024 * 1024) === 0 ? 0 : 1);
   const config = {
     uploadUrl: options.uploadUrl,
+    uploadsUrl: options.uploadsUrl ?? '',
     fieldName: options.fieldName,
     maxBytes: options.maxBytes,
     limit: `${mb} MiB`,
@@ -115,6 +124,7 @@ export function renderUploadPage(options: UploadPageOptions): { html: string; no
   <ol id="uploads" aria-live="polite" aria-label="Uploads"></ol>
 </main>
 <div id="overlay" aria-hidden="true"><span>Drop to upload</span></div>
+<script nonce="${n}">${CLIENT_SCRIPT}</script>
 <script nonce="${n}">
 (() => {
   const config = ${scriptJson(config)};
@@ -211,34 +221,28 @@ export function renderUploadPage(options: UploadPageOptions): { html: string; no
     if (file.size > config.maxBytes) {
       return Promise.resolve(fail(view, 'That file is too large: the limit is ' + config.limit + '.'));
     }
-    return new Promise((resolve) => {
-      const form = new FormData();
-      form.append(config.fieldName, file, file.name);
-      const xhr = new XMLHttpRequest();
-      xhr.open('POST', config.uploadUrl);
-      xhr.responseType = 'json';
-      const key = document.getElementById('key')?.value.trim();
-      if (key) xhr.setRequestHeader('authorization', 'Bearer ' + key);
-      view.item.dataset.state = 'uploading';
-      view.status.textContent = 'Uploading…';
-      view.progress.hidden = false;
-      xhr.upload.addEventListener('progress', (e) => {
-        if (!e.lengthComputable) return;
-        view.progress.value = Math.round((e.loaded / e.total) * 100);
-        view.status.textContent = 'Uploading… ' + view.progress.value + '%';
-      });
-      xhr.addEventListener('error', () => fail(view, 'The upload failed: the server could not be reached.'));
-      xhr.addEventListener('abort', () => fail(view, 'The upload was interrupted.'));
-      xhr.addEventListener('load', () => {
-        const body = xhr.response;
-        if (xhr.status === 201 && body && body.url) return succeed(view, body.url);
-        const message = body && body.error && body.error.message;
-        fail(view, message || 'The upload failed (HTTP ' + xhr.status + ').');
-      });
-      // After load, error or abort: the request is over, whatever its outcome.
-      xhr.addEventListener('loadend', () => resolve());
-      xhr.send(form);
-    });
+    const key = document.getElementById('key')?.value.trim();
+    view.item.dataset.state = 'uploading';
+    view.status.textContent = 'Uploading…';
+    view.progress.hidden = false;
+    // @imgstash/client, inlined above: straight to storage when the server offers it.
+    return imgstash
+      .upload(file, {
+        uploadUrl: config.uploadUrl,
+        uploadsUrl: config.uploadsUrl || undefined,
+        mode: config.uploadsUrl ? 'auto' : 'multipart',
+        fieldName: config.fieldName,
+        headers: key ? { authorization: 'Bearer ' + key } : undefined,
+        onProgress: (p) => {
+          if (!p.total) return;
+          view.progress.value = Math.round((p.loaded / p.total) * 100);
+          view.status.textContent = 'Uploading… ' + view.progress.value + '%';
+        },
+      })
+      .then(
+        (image) => succeed(view, image.url),
+        (error) => fail(view, error && error.name === 'AbortError' ? 'The upload was interrupted.' : (error && error.message) || 'The upload failed.'),
+      );
   }
 
   async function drain() {
@@ -316,14 +320,20 @@ export function createPageRoute(ctx: HandlerContext): ImageHandlers['page'] {
   const { policy, fieldName, paths, options } = ctx;
   return function page(request: HandlerRequest, mountPath = ''): Response {
     if (request.method !== 'GET' && request.method !== 'HEAD') return methodNotAllowed('GET, HEAD');
+    const direct = uploadsUrl(ctx, mountPath);
     const { html, nonce } = renderUploadPage({
       uploadUrl: mountPrefix(mountPath) + paths.upload,
+      ...(direct === null ? {} : { uploadsUrl: direct }),
       fieldName,
       maxBytes: policy.maxBytes,
       allowedTypes: policy.allowedTypes,
       title: options.title ?? 'imgstash',
       apiKey: options.apiKeys !== undefined,
     });
-    return htmlResponse(html, { nonce, head: request.method === 'HEAD' });
+    // Direct uploads to a bucket go to its origin; a local store's go to this one.
+    const origins = options.directUploads ? options.directUploads.uploadOrigins : undefined;
+    const remote = direct !== null && !isLocallyServed(ctx.store);
+    const connect = remote ? `'self' ${origins ? origins.join(' ') : 'https:'}` : "'self'";
+    return htmlResponse(html, { nonce, head: request.method === 'HEAD', connect });
   };
 }

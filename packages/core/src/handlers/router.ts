@@ -12,6 +12,8 @@ export interface Routes {
   deletePage(request: HandlerRequest, id: string, mountPath: string): Promise<Response>;
   share(request: HandlerRequest, id: string, mountPath: string): Promise<Response>;
   sharex(request: HandlerRequest, mountPath: string): Promise<Response>;
+  startUpload(request: HandlerRequest, mountPath: string): Promise<Response>;
+  completeUpload(request: HandlerRequest, uploadId: string, mountPath: string): Promise<Response>;
 }
 
 /** The path of a request URL, as sent (not percent-decoded), without its query. */
@@ -36,6 +38,7 @@ export function createRouter(ctx: HandlerContext, routes: Routes): Pick<ImageHan
   const filesPrefix = paths.files === null ? null : `${paths.files}/`;
   const deletePrefix = `${paths.delete}/`;
   const sharePrefix = paths.share === false ? null : `${paths.share}/`;
+  const uploadsPrefix = `${paths.uploads}/`;
 
   function match(path: string): RouteMatch | undefined {
     if (path === paths.upload) return { route: 'upload', params: {} };
@@ -48,6 +51,11 @@ export function createRouter(ctx: HandlerContext, routes: Routes): Pick<ImageHan
     }
     if (filesPrefix !== null && path.startsWith(filesPrefix)) {
       return { route: 'serve', params: { key: path.slice(filesPrefix.length) } };
+    }
+    if (path === paths.uploads) return { route: 'uploads', params: {} };
+    if (path.startsWith(uploadsPrefix) && path.endsWith('/complete')) {
+      const uploadId = path.slice(uploadsPrefix.length, -'/complete'.length);
+      if (uploadId && !uploadId.includes('/')) return { route: 'complete', params: { uploadId } };
     }
     if (paths.page !== false && path === paths.page) return { route: 'page', params: {} };
     return undefined;
@@ -72,6 +80,10 @@ export function createRouter(ctx: HandlerContext, routes: Routes): Pick<ImageHan
         return routes.share(request, params.id ?? '', mountPath);
       case 'sharex':
         return routes.sharex(request, mountPath);
+      case 'uploads':
+        return routes.startUpload(request, mountPath);
+      case 'complete':
+        return routes.completeUpload(request, safeDecode(params.uploadId ?? ''), mountPath);
     }
   }
 

@@ -6,6 +6,7 @@ import { jsonResponse } from '../http.js';
 import { openFilePart } from '../multipart.js';
 import { prepareImage } from '../prepare.js';
 import { randomToken, sha256Hex } from '../secrets.js';
+import type { PutOptions, StoredObject } from '../types.js';
 import { DELETE_TOKEN_METADATA, fromStore, type HandlerContext } from './context.js';
 import type { HandlerRequest, ImageHandlers, UploadedImage } from './options.js';
 import { failure, methodNotAllowed } from './respond.js';
@@ -34,6 +35,37 @@ async function* watched(body: AsyncIterable<Uint8Array>, deadline: Deadline): As
   }
 }
 
+/**
+ * Puts `body` under `key` with the put deadline (see {@link watched}), aborted with the
+ * client. A passed deadline answers 503; a store that ignored its signal and still finishes
+ * later has its object deleted, so nothing stays that nobody was told about.
+ */
+export async function putWithDeadline(
+  ctx: HandlerContext,
+  key: string,
+  body: AsyncIterable<Uint8Array>,
+  options: Omit<PutOptions, 'signal'>,
+  clientSignal: AbortSignal | undefined,
+): Promise<StoredObject> {
+  const { store } = ctx;
+  const deadline = startDeadline(ctx.deadlines.put, clientSignal);
+  const put = fromStore(() => store.put(key, watched(body, deadline), { ...options, signal: deadline.signal }));
+  try {
+    return await untilAborted(put, deadline.signal);
+  } catch (error) {
+    if (!deadline.expired) throw error;
+    put
+      .then(
+        () => withDeadline(ctx.deadlines.lookup, undefined, () => store.delete(key)),
+        () => {},
+      )
+      .catch(() => {});
+    throw deadlineError(ctx.deadlines.put, error);
+  } finally {
+    deadline.dispose();
+  }
+}
+
 /** What {@link ingestImage} needs besides the bytes. */
 export interface IngestOptions {
   /** The sanitized original filename, if any. */
@@ -44,28 +76,38 @@ export interface IngestOptions {
   linkBase: string;
   /** The client's signal: aborts the put when the client goes away. */
   signal?: AbortSignal;
+  /**
+   * The id to store the image under, instead of a fresh random one: direct uploads derive it
+   * from their upload id, so that completing twice finds the same image.
+   */
+  id?: string;
+  /**
+   * The delete token to issue, instead of a fresh random one: direct uploads derive it from
+   * their upload id too, so that completing twice answers the same token.
+   */
+  deleteToken?: string;
 }
 
 /**
- * The upload pipeline from the bytes of one file to a stored image: sniff, check, hash,
- * then put under a fresh id with the put deadline. Every route that publishes an image
- * goes through here, so nothing reaches a public id unverified.
+ * The upload pipeline from the bytes of one file to a stored image: sniff, check, strip
+ * metadata, read the dimensions, hash, then put under a fresh id with the put deadline.
+ * Every route that publishes an image goes through here, so nothing reaches a public id
+ * unverified.
  */
 export async function ingestImage(
   ctx: HandlerContext,
   body: AsyncIterable<Uint8Array>,
   ingest: IngestOptions,
 ): Promise<UploadedImage> {
-  const { store, policy, options } = ctx;
+  const { policy, options } = ctx;
   const { filename, expectedSize } = ingest;
   const image = await prepareImage(body, policy, {
     ...(options.sha256 ? { sha256: options.sha256 } : {}),
     ...(expectedSize !== undefined && expectedSize <= policy.maxBytes ? { expectedSize } : {}),
   });
-  const id = ctx.newId();
+  const id = ingest.id ?? ctx.newId();
   // Only the token's hash is stored: a leaked listing, backup or log of metadata deletes nothing.
-  const deleteToken = randomToken();
-  const deadline = startDeadline(ctx.deadlines.put, ingest.signal);
+  const deleteToken = ingest.deleteToken ?? randomToken();
   const dimensions =
     image.width === undefined || image.height === undefined ? undefined : { width: image.width, height: image.height };
   const putOptions = {
@@ -80,33 +122,56 @@ export async function ingestImage(
     // Known before the body streams (stripping included), and the body throws unless it has
     // exactly this length: an S3 store streams it through in one request instead of buffering.
     ...(image.size === undefined ? {} : { size: image.size }),
-    signal: deadline.signal,
   };
-  const put = fromStore(() => store.put(id, watched(image.body, deadline), putOptions));
-  try {
-    await untilAborted(put, deadline.signal);
-  } catch (error) {
-    if (!deadline.expired) throw error;
-    // A store that ignored its signal may still finish: nothing unannounced may stay.
-    put
-      .then(
-        () => withDeadline(ctx.deadlines.lookup, undefined, () => store.delete(id)),
-        () => {},
-      )
-      .catch(() => {});
-    throw deadlineError(ctx.deadlines.put, error);
-  } finally {
-    deadline.dispose();
-  }
+  await putWithDeadline(ctx, id, image.body, putOptions, ingest.signal);
   const { size, sha256 } = image.digest();
-  const url = `${ingest.linkBase}${ctx.paths.image}/${id}`;
-  const pageUrl = ctx.paths.share === false ? url : `${ingest.linkBase}${ctx.paths.share}/${id}`;
-  const uploaded: UploadedImage = { id, url, pageUrl, contentType: image.contentType, size, sha256 };
-  if (dimensions) Object.assign(uploaded, dimensions);
-  if (filename !== undefined) uploaded.filename = filename;
-  uploaded.deleteToken = deleteToken;
-  uploaded.deleteUrl = `${ingest.linkBase}${ctx.paths.delete}/${id}#${deleteToken}`;
-  ctx.infoCache.set(id, { contentType: image.contentType }, Date.now() + ctx.infoTtl);
+  return describeImage(ctx, ingest.linkBase, {
+    id,
+    contentType: image.contentType,
+    size,
+    sha256,
+    deleteToken,
+    ...(dimensions ?? {}),
+    ...(filename === undefined ? {} : { filename }),
+  });
+}
+
+/** The facts {@link describeImage} turns into an upload's answer. */
+export interface ImageFacts {
+  id: string;
+  contentType: UploadedImage['contentType'];
+  size: number;
+  sha256: string;
+  deleteToken: string;
+  width?: number;
+  height?: number;
+  filename?: string;
+}
+
+/**
+ * The answer of an upload, from its facts: the links, the delete token and link. One place,
+ * so that `/upload` and a (repeated) direct upload's `complete` answer exactly alike.
+ */
+export function describeImage(ctx: HandlerContext, linkBase: string, facts: ImageFacts): UploadedImage {
+  const { id } = facts;
+  const url = `${linkBase}${ctx.paths.image}/${id}`;
+  const pageUrl = ctx.paths.share === false ? url : `${linkBase}${ctx.paths.share}/${id}`;
+  const uploaded: UploadedImage = {
+    id,
+    url,
+    pageUrl,
+    contentType: facts.contentType,
+    size: facts.size,
+    sha256: facts.sha256,
+  };
+  if (facts.width !== undefined && facts.height !== undefined) {
+    uploaded.width = facts.width;
+    uploaded.height = facts.height;
+  }
+  if (facts.filename !== undefined) uploaded.filename = facts.filename;
+  uploaded.deleteToken = facts.deleteToken;
+  uploaded.deleteUrl = `${linkBase}${ctx.paths.delete}/${id}#${facts.deleteToken}`;
+  ctx.infoCache.set(id, { contentType: facts.contentType }, Date.now() + ctx.infoTtl);
   return uploaded;
 }
 

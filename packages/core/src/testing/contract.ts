@@ -1,5 +1,6 @@
 import { isImageStoreError } from '../errors.js';
 import type { ImageStore } from '../types.js';
+import { sendPresignedUpload } from './direct-upload.js';
 import { FIXTURES } from './fixtures.js';
 
 /** The test functions the suite needs; vitest's, jest's or node:test's fit. */
@@ -24,6 +25,13 @@ export interface ContractOptions<S extends ImageStore = ImageStore> extends Test
    * multipart uploads. Checked to be unchanged after failed and aborted puts.
    */
   leftovers?: (store: S) => Promise<number>;
+  /**
+   * Whether the storage itself refuses a direct upload (see `presignUpload`) whose body is
+   * longer than, or of another type than, what was signed. Default true. Set it to false only
+   * for a test server that ignores POST policies (s3rver): core's `complete` check still
+   * refuses such a body, and that is tested apart.
+   */
+  enforcesUploads?: boolean;
   /** Timeout for the large-body tests, in ms. Default 60000. */
   largeTimeout?: number;
   /** Size of the large streamed body. Default 20 MiB; at least 20 MiB is required to pass. */
@@ -528,6 +536,60 @@ export function describeImageStore<S extends ImageStore>(name: string, options: 
             `list(${JSON.stringify(bad)})`,
           );
         }
+      }),
+    );
+
+    it(
+      'presigns a direct upload of exactly the declared size and type, when the store can',
+      withStore(async (store) => {
+        if (!store.presignUpload) return;
+        const presign = store.presignUpload.bind(store);
+        const png = FIXTURES.png.bytes;
+        const upload = await presign('pending.contract', {
+          size: png.length,
+          contentType: 'image/png',
+          expiresIn: 300,
+        });
+        check(upload.method === 'POST' || upload.method === 'PUT', `method ${String(upload.method)}`);
+        check(upload.method === 'PUT' || upload.fields !== undefined, 'a POST upload has form fields');
+        const sent = await sendPresignedUpload(upload, png, { contentType: 'image/png', store });
+        check(sent.ok, `the signed upload answers ${sent.status}: ${await sent.text()}`);
+        const info = await store.stat('pending.contract');
+        check(info?.size === png.length, `the uploaded object has ${info?.size} bytes`);
+        check(info?.contentType === 'image/png', `the uploaded object has type ${info?.contentType}`);
+        const object = await store.get('pending.contract');
+        check(object && equalBytes(await readStream(object.body), png), 'the uploaded bytes come back');
+        for (const [what, bad] of [
+          ['a zero size', { size: 0, contentType: 'image/png' }],
+          ['a fractional size', { size: 1.5, contentType: 'image/png' }],
+          ['a type with a header in it', { size: 10, contentType: 'image/png\r\nx-evil: 1' }],
+        ] as const) {
+          await rejectsWith(presign('pending.bad', bad), 'INVALID_INPUT', `presignUpload with ${what}`);
+        }
+        for (const key of INVALID_KEYS) {
+          await rejectsWith(
+            presign(key, { size: 10, contentType: 'image/png' }),
+            'INVALID_INPUT',
+            `presignUpload of key ${JSON.stringify(key.slice(0, 20))}`,
+          );
+        }
+      }),
+    );
+
+    it(
+      'has the storage refuse a direct upload longer than signed, or of another type, and store nothing',
+      withStore(async (store) => {
+        if (!store.presignUpload || options.enforcesUploads === false) return;
+        const png = FIXTURES.png.bytes;
+        const upload = await store.presignUpload('pending.strict', { size: png.length, contentType: 'image/png' });
+        const longer = new Uint8Array(png.length + 1000);
+        longer.set(png);
+        const tooLong = await sendPresignedUpload(upload, longer, { contentType: 'image/png', store });
+        check(!tooLong.ok, `a longer body answers ${tooLong.status}`);
+        check((await store.exists('pending.strict')) === false, 'nothing stored after a longer body');
+        const otherType = await sendPresignedUpload(upload, png, { contentType: 'text/html', store });
+        check(!otherType.ok, `another type answers ${otherType.status}`);
+        check((await store.exists('pending.strict')) === false, 'nothing stored after another type');
       }),
     );
 

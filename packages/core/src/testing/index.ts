@@ -6,4 +6,5 @@ export {
   patternStream,
   type TestFunctions,
 } from './contract.js';
+export { sendPresignedUpload } from './direct-upload.js';
 export { FIXTURES } from './fixtures.js';

@@ -1,0 +1,2 @@
+export type { StartedUpload, UploadedImage } from '@imgstash/core';
+export { UploadError, type UploadOptions, type UploadProgress, upload } from './upload.js';
