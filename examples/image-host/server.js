@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isAbortError, isImageStoreError, isValidId, jsonClientErrors } from '@imgstash/core';
+import { isAbortError, isImageStoreError, isValidId, jsonClientErrors, sweepPending } from '@imgstash/core';
 import { imageRouter } from '@imgstash/express';
 import { createFsStore } from '@imgstash/fs';
 import { hasS3Env, s3StoreFromEnv } from '@imgstash/s3';
@@ -65,6 +65,7 @@ export function configFromEnv(env = process.env) {
     maxBytes: integer(env, 'MAX_BYTES', { min: 1, max: Number.MAX_SAFE_INTEGER }),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', { min: 0, max: 3_600_000 }) ?? 8000,
     apiKeys: apiKeysFromEnv(env),
+    uploadSecret: env.IMGSTASH_UPLOAD_SECRET?.trim() || undefined,
   };
 }
 
@@ -125,7 +126,13 @@ export function storeFromEnv(env = process.env) {
 // Values that must never reach a log line, whatever carries them (an SDK error's text, a URL).
 function secretsOf(env) {
   const keys = (env.IMGSTASH_API_KEYS ?? '').split(',').map((key) => key.trim());
-  return ['AWS_SECRET_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SESSION_TOKEN', 'IMGSTASH_SECRET']
+  return [
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SESSION_TOKEN',
+    'IMGSTASH_SECRET',
+    'IMGSTASH_UPLOAD_SECRET',
+  ]
     .map((name) => env[name]?.trim())
     .concat(keys)
     .filter((v) => v && v.length >= 4);
@@ -202,7 +209,15 @@ function withFailureLog(store, logger) {
 }
 
 /** Builds the Express app. Unknown routes and unexpected errors answer JSON, like core's routes. */
-export function createApp({ store, publicBaseUrl, trustProxy = false, maxBytes, apiKeys, logger = createLogger({}) }) {
+export function createApp({
+  store,
+  publicBaseUrl,
+  trustProxy = false,
+  maxBytes,
+  apiKeys,
+  uploadSecret,
+  logger = createLogger({}),
+}) {
   const app = express();
   app.disable('x-powered-by');
   // core serves /healthz: a cached store probe with a 2 s deadline. While the server drains,
@@ -215,6 +230,8 @@ export function createApp({ store, publicBaseUrl, trustProxy = false, maxBytes, 
       ...(publicBaseUrl === undefined ? {} : { publicBaseUrl }),
       ...(maxBytes === undefined ? {} : { maxBytes }),
       ...(apiKeys === undefined ? {} : { apiKeys }),
+      // Direct-to-bucket uploads on S3 need a shared secret; the fs store has its own.
+      ...(uploadSecret === undefined ? {} : { directUploads: { secret: uploadSecret } }),
     }),
   );
   app.use((_req, res) => json(res, 404, { error: { code: 'NOT_FOUND', message: 'Not found.' } }));
@@ -332,8 +349,17 @@ export async function start(env = process.env, { logger = createLogger(env) } = 
     trustProxy: config.trustProxy,
     maxBytes: config.maxBytes,
     apiKeys: config.apiKeys,
+    uploadSecret: config.uploadSecret,
     logger,
   });
+  // Direct uploads that were started and never completed: a bucket's lifecycle rule expires
+  // them (docs/direct-uploads.md); on local disk the host sweeps them itself, hourly.
+  const sweep = label.startsWith('local disk')
+    ? setInterval(() => {
+        sweepPending(store, { olderThan: 24 * 3600_000 }).catch((error) => logger.warn({ err: error }, 'sweep failed'));
+      }, 3600_000)
+    : undefined;
+  sweep?.unref();
 
   server.on('request', (req, res) => {
     const startedAt = performance.now();
@@ -362,6 +388,7 @@ export async function start(env = process.env, { logger = createLogger(env) } = 
   function shutdown(signal = 'shutdown') {
     shuttingDown ??= (async () => {
       state.draining = true;
+      if (sweep) clearInterval(sweep);
       logger.info({ signal, inFlight: state.inFlight, timeoutMs: config.shutdownTimeoutMs }, 'draining');
       server.closeIdleConnections();
       const drained = await new Promise((resolveDrain) => {
