@@ -6,21 +6,12 @@ import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { launchChromium } from '../../../packages/test-kit/src/chromium.js';
 import { start } from '../server.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'test-results');
 export const SCREENSHOT = join(RESULTS, 'upload-page.png');
 
@@ -172,7 +163,7 @@ beforeAll(async () => {
   };
   writeFileSync(join(fileDir, 'notes.png'), 'this is text pretending to be a PNG\n');
   ({ server, url } = await start({ PORT: '0', DATA_DIR: dataDir, IMGSTASH_SECRET: 'x'.repeat(40) }));
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await launchChromium();
 });
 
 beforeEach(async () => {

@@ -5,7 +5,10 @@ import { createIdGenerator, DEFAULT_ID_LENGTH } from '../keys.js';
 import { isLocallyServed } from '../local.js';
 import type { MultipartLimits } from '../multipart.js';
 import { resolvePolicy, type UploadPolicy } from '../policy.js';
+import type { ImageTransformer, PlaceholderKind } from '../transform.js';
 import type { ImageStore } from '../types.js';
+import { DEFAULT_TRANSFORM_MAX_PIXELS, type ResolvedPreset, resolvePresets } from '../variants.js';
+import { createWorkQueue, type WorkQueue } from '../work-queue.js';
 import { ExpiringLru } from './cache.js';
 import type { HandlerRequest, ImageHandlerOptions, ImageRoutePaths } from './options.js';
 
@@ -15,7 +18,22 @@ export interface CachedInfo {
 }
 
 /** Default deadlines for store calls, in ms. */
-export const DEFAULT_DEADLINES = { lookup: 10_000, put: 30_000 } as const;
+export const DEFAULT_DEADLINES = { lookup: 10_000, put: 30_000, transform: 30_000 } as const;
+
+/** Transforms waiting for a slot, by default. */
+export const DEFAULT_MAX_QUEUED = 32;
+
+/** What the variant route and the placeholder step read: checked presets, the transformer, the queue. */
+export interface TransformSetup {
+  readonly transformer: ImageTransformer;
+  /** The presets by name; empty when only placeholders are configured. */
+  readonly presets: ReadonlyMap<string, ResolvedPreset>;
+  readonly queue: WorkQueue;
+  /** Pixels a transform may decode. */
+  readonly maxPixels: number;
+  /** The placeholder to compute at upload, if any. */
+  readonly placeholder: PlaceholderKind | undefined;
+}
 
 /**
  * What every route reads, built once from the options: the policy, paths, link base,
@@ -37,7 +55,9 @@ export interface HandlerContext {
   readonly multipartLimits: MultipartLimits;
   readonly infoCache: ExpiringLru<CachedInfo>;
   readonly urlCache: ExpiringLru<string>;
-  readonly deadlines: { readonly lookup: number; readonly put: number };
+  readonly deadlines: { readonly lookup: number; readonly put: number; readonly transform: number };
+  /** Variants and placeholders, when a transformer is configured. */
+  readonly transforms: TransformSetup | undefined;
   /** The origin + mount prefix links are built from; '' gives root-relative links. */
   linkBase(request: HandlerRequest, mountPath: string): string;
   /** Runs `options.authorize`; a `false` answer throws 403. */
@@ -66,6 +86,39 @@ export async function fromStore<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
+function defaultConcurrency(): number {
+  const cores = typeof navigator === 'undefined' ? undefined : navigator.hardwareConcurrency;
+  return Number.isInteger(cores) && (cores as number) > 0 ? (cores as number) : 2;
+}
+
+function createTransformSetup(options: ImageHandlerOptions, policy: UploadPolicy): TransformSetup | undefined {
+  const { transformer, variants, placeholder } = options;
+  if (!transformer) {
+    if (variants !== undefined) throw new TypeError('[imgstash] variants need a transformer');
+    if (placeholder !== undefined) throw new TypeError('[imgstash] placeholder needs a transformer');
+    return undefined;
+  }
+  if (typeof transformer.transform !== 'function')
+    throw new TypeError('[imgstash] transformer.transform must be a function');
+  if (placeholder !== undefined) {
+    if (placeholder !== 'thumbhash') throw new TypeError("[imgstash] placeholder must be 'thumbhash'");
+    if (typeof transformer.placeholder !== 'function') {
+      throw new TypeError('[imgstash] placeholder needs a transformer with a placeholder function');
+    }
+  }
+  return {
+    transformer,
+    presets: resolvePresets(variants ?? {}),
+    queue: createWorkQueue({
+      concurrency: options.transformQueue?.concurrency ?? defaultConcurrency(),
+      maxQueued: options.transformQueue?.maxQueued ?? DEFAULT_MAX_QUEUED,
+    }),
+    // The upload policy's pixel limit, where the policy has one, bounds decodes too.
+    maxPixels: (policy as Partial<{ maxPixels: number }>).maxPixels ?? DEFAULT_TRANSFORM_MAX_PIXELS,
+    placeholder,
+  };
+}
+
 function positiveMs(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value <= 0)
@@ -91,7 +144,9 @@ export function createContext(options: ImageHandlerOptions): HandlerContext {
   const deadlines = {
     lookup: positiveMs(options.deadlines?.lookup, DEFAULT_DEADLINES.lookup, 'lookup'),
     put: positiveMs(options.deadlines?.put, DEFAULT_DEADLINES.put, 'put'),
+    transform: positiveMs(options.deadlines?.transform, DEFAULT_DEADLINES.transform, 'transform'),
   };
+  const transforms = createTransformSetup(options, policy);
   const cacheSize = options.cacheSize ?? 10_000;
 
   return {
@@ -122,6 +177,7 @@ export function createContext(options: ImageHandlerOptions): HandlerContext {
     infoCache: new ExpiringLru<CachedInfo>(cacheSize),
     urlCache: new ExpiringLru<string>(cacheSize),
     deadlines,
+    transforms,
     linkBase(request, mountPath) {
       const mount = mountPrefix(mountPath);
       if (publicBaseUrl !== undefined) return publicBaseUrl + mount;

@@ -1,3 +1,4 @@
+import { variantKeys } from '../variants.js';
 import { createContext } from './context.js';
 import type { ImageHandlerOptions, ImageHandlers } from './options.js';
 import { createPageRoute } from './page.js';
@@ -5,6 +6,7 @@ import { createRedirectRoute } from './redirect.js';
 import { createRouter } from './router.js';
 import { createServeRoute } from './serve.js';
 import { createUploadRoute } from './upload.js';
+import { createVariantRoute } from './variant.js';
 
 export type {
   AuthorizeResult,
@@ -16,6 +18,7 @@ export type {
   RouteMatch,
   RouteName,
   StoreDeadlines,
+  TransformQueueOptions,
   UploadedImage,
 } from './options.js';
 
@@ -23,6 +26,7 @@ export type {
  * Implements imgstash's HTTP contract on Web `Request`/`Response`, for every runtime:
  * `POST /upload` (streaming: parse, sniff, limit, hash, put with an AbortSignal and a
  * deadline), `GET|HEAD /i/:id` (302 to a cached, time-bucketed signed URL),
+ * `GET|HEAD /i/:id/:preset` (a variant, made on its first request, when `variants` are set),
  * `GET /files/:key` (local stores) and `GET /` (the upload page).
  *
  * @example
@@ -35,9 +39,10 @@ export function createImageHandlers(options: ImageHandlerOptions): ImageHandlers
   const ctx = createContext(options);
   const upload = createUploadRoute(ctx);
   const { redirect, redirectTarget } = createRedirectRoute(ctx);
+  const variant = createVariantRoute(ctx);
   const serve = createServeRoute(ctx);
   const page = createPageRoute(ctx);
-  const router = createRouter(ctx, { upload, redirect, serve, page });
+  const router = createRouter(ctx, { upload, redirect, variant, serve, page });
   return {
     fetch: router.fetch,
     match: router.match,
@@ -45,10 +50,12 @@ export function createImageHandlers(options: ImageHandlerOptions): ImageHandlers
     upload,
     redirect,
     redirectTarget,
+    variant,
     serve,
     page,
     invalidate(id) {
       ctx.infoCache.delete(id);
+      for (const key of variantKeys(id, ctx.transforms?.presets.values() ?? [])) ctx.infoCache.delete(key);
     },
     paths: ctx.paths,
   };

@@ -9,6 +9,7 @@ export {
   type RouteMatch,
   type RouteName,
   type StoreDeadlines,
+  type TransformQueueOptions,
   type UploadedImage,
 } from './handlers.js';
 export { renderUploadPage, type UploadPageOptions } from './page.js';

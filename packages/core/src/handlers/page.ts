@@ -190,14 +190,16 @@ export function renderUploadPage(options: UploadPageOptions): { html: string; no
     view.error.hidden = false;
   }
 
-  function succeed(view, url) {
-    const absolute = new URL(url, location.href).href;
+  function succeed(view, body) {
+    const absolute = new URL(body.url, location.href).href;
     view.item.dataset.state = 'done';
     view.progress.hidden = true;
     view.status.textContent = 'Uploaded';
     view.link.value = absolute;
     view.thumb.href = absolute;
-    view.preview.src = absolute;
+    // The thumb variant, where the server has one: a small image instead of the original.
+    const thumb = body.variants && body.variants.thumb;
+    view.preview.src = thumb ? new URL(thumb, location.href).href : absolute;
     view.row.hidden = false;
   }
 
@@ -226,7 +228,7 @@ export function renderUploadPage(options: UploadPageOptions): { html: string; no
       xhr.addEventListener('abort', () => fail(view, 'The upload was interrupted.'));
       xhr.addEventListener('load', () => {
         const body = xhr.response;
-        if (xhr.status === 201 && body && body.url) return succeed(view, body.url);
+        if (xhr.status === 201 && body && body.url) return succeed(view, body);
         const message = body && body.error && body.error.message;
         fail(view, message || 'The upload failed (HTTP ' + xhr.status + ').');
       });

@@ -6,6 +6,7 @@ import { json404 } from './respond.js';
 export interface Routes {
   upload(request: HandlerRequest, mountPath: string): Promise<Response>;
   redirect(request: HandlerRequest, id: string, mountPath: string): Promise<Response>;
+  variant(request: HandlerRequest, id: string, preset: string, mountPath: string): Promise<Response>;
   serve(request: HandlerRequest, key: string): Promise<Response>;
   page(request: HandlerRequest, mountPath: string): Response;
 }
@@ -33,7 +34,12 @@ export function createRouter(ctx: HandlerContext, routes: Routes): Pick<ImageHan
 
   function match(path: string): RouteMatch | undefined {
     if (path === paths.upload) return { route: 'upload', params: {} };
-    if (path.startsWith(imagePrefix)) return { route: 'redirect', params: { id: path.slice(imagePrefix.length) } };
+    if (path.startsWith(imagePrefix)) {
+      const rest = path.slice(imagePrefix.length);
+      const slash = rest.indexOf('/');
+      if (slash < 0) return { route: 'redirect', params: { id: rest } };
+      return { route: 'variant', params: { id: rest.slice(0, slash), preset: rest.slice(slash + 1) } };
+    }
     if (filesPrefix !== null && path.startsWith(filesPrefix)) {
       return { route: 'serve', params: { key: path.slice(filesPrefix.length) } };
     }
@@ -48,6 +54,8 @@ export function createRouter(ctx: HandlerContext, routes: Routes): Pick<ImageHan
         return routes.upload(request, mountPath);
       case 'redirect':
         return routes.redirect(request, params.id ?? '', mountPath);
+      case 'variant':
+        return routes.variant(request, params.id ?? '', params.preset ?? '', mountPath);
       case 'serve':
         return routes.serve(request, safeDecode(params.key ?? ''));
       case 'page':

@@ -4,8 +4,10 @@ import { sanitizeFilename } from '../filename.js';
 import { jsonResponse } from '../http.js';
 import { openFilePart } from '../multipart.js';
 import { prepareImage } from '../prepare.js';
+import { isTransformable } from '../variants.js';
 import { fromStore, type HandlerContext } from './context.js';
 import type { HandlerRequest, ImageHandlers, UploadedImage } from './options.js';
+import { startPlaceholder } from './placeholder.js';
 import { failure, methodNotAllowed } from './respond.js';
 
 /**
@@ -68,10 +70,13 @@ export async function ingestImage(
     ...(expectedSize !== undefined && expectedSize <= policy.maxBytes ? { size: expectedSize } : {}),
     signal: deadline.signal,
   };
-  const put = fromStore(() => store.put(id, watched(image.body, deadline), putOptions));
+  // The placeholder decodes a copy of the bytes while they stream to the store.
+  const placeholder = startPlaceholder(ctx, image.body, image.contentType);
+  const put = fromStore(() => store.put(id, watched(placeholder?.body ?? image.body, deadline), putOptions));
   try {
     await untilAborted(put, deadline.signal);
   } catch (error) {
+    placeholder?.abort(error);
     if (!deadline.expired) throw error;
     // A store that ignored its signal may still finish: nothing unannounced may stay.
     put
@@ -88,6 +93,13 @@ export async function ingestImage(
   const url = `${ingest.linkBase}${ctx.paths.image}/${id}`;
   const uploaded: UploadedImage = { id, url, pageUrl: url, contentType: image.contentType, size, sha256 };
   if (filename !== undefined) uploaded.filename = filename;
+  const presets = ctx.transforms?.presets;
+  // SVG is never transformed: it has no variants.
+  if (presets && presets.size > 0 && isTransformable(image.contentType)) {
+    uploaded.variants = Object.fromEntries([...presets.keys()].map((name) => [name, `${url}/${name}`]));
+  }
+  const hash = await placeholder?.result();
+  if (hash !== undefined) uploaded.placeholder = hash;
   ctx.infoCache.set(id, { contentType: image.contentType }, Date.now() + ctx.ttl * 1000);
   return uploaded;
 }

@@ -1,0 +1,130 @@
+import { startDeadline, untilAborted, withDeadline } from '../deadline.js';
+import { ImageStoreError, isImageStoreError } from '../errors.js';
+import { isValidId } from '../keys.js';
+import type { TransformFormat } from '../transform.js';
+import { chooseFormat, isTransformable, type ResolvedPreset, variantKey } from '../variants.js';
+import { ExpiringLru } from './cache.js';
+import { type CachedInfo, fromStore, type HandlerContext, type TransformSetup } from './context.js';
+import type { ImageHandlers } from './options.js';
+import { cachedInfo, signedRedirect } from './redirect.js';
+import { failure, json404, methodNotAllowed } from './respond.js';
+
+/** How long a variant that failed to decode answers its 422 without trying again, in ms. */
+const FAILURE_TTL_MS = 60_000;
+
+const VARY_ACCEPT = { vary: 'Accept' } as const;
+
+function unprocessable(cause: unknown): ImageStoreError {
+  return new ImageStoreError('UNPROCESSABLE_IMAGE', '[imgstash] the transform failed', {
+    cause,
+    publicMessage: 'The image could not be processed.',
+  });
+}
+
+/**
+ * `GET|HEAD /i/:id/:preset`: 302 to a variant of the image. The original is checked first
+ * (cached info), so a deleted image has no variants whatever objects remain. The first
+ * request makes the variant: get the original, transform, put `<id>.<preset>.<ext>`;
+ * single-flight per key, through the bounded queue. Later requests find it like `/i/:id`.
+ */
+export function createVariantRoute(ctx: HandlerContext): ImageHandlers['variant'] {
+  const setup = ctx.transforms;
+  // A corrupt original would otherwise be decoded again on every request.
+  const failures = new ExpiringLru<ImageStoreError>(1024);
+
+  async function make(
+    { transformer, maxPixels }: TransformSetup,
+    id: string,
+    key: string,
+    preset: ResolvedPreset,
+    format: TransformFormat,
+  ): Promise<CachedInfo> {
+    // Shared by every request waiting on this key: no client's signal may cancel it.
+    const original = await withDeadline(ctx.deadlines.lookup, undefined, (signal) =>
+      fromStore(() => ctx.store.get(id, { signal })),
+    );
+    if (!original) throw new ImageStoreError('NOT_FOUND', '[imgstash] original gone', { publicMessage: 'Not found.' });
+    const deadline = startDeadline(ctx.deadlines.transform);
+    let result: Awaited<ReturnType<typeof transformer.transform>>;
+    try {
+      const running = (async () =>
+        transformer.transform(original.body, {
+          fit: preset.fit,
+          format,
+          maxPixels,
+          signal: deadline.signal,
+          ...(preset.width === undefined ? {} : { width: preset.width }),
+          ...(preset.height === undefined ? {} : { height: preset.height }),
+          ...(preset.quality === undefined ? {} : { quality: preset.quality }),
+        }))();
+      result = await untilAborted(running, deadline.signal);
+    } catch (error) {
+      original.body.cancel().catch(() => {});
+      if (deadline.expired) {
+        throw new ImageStoreError('OVERLOADED', `[imgstash] the transform took over ${ctx.deadlines.transform} ms`, {
+          cause: error,
+          publicMessage: 'The image took too long to process. Try again later.',
+        });
+      }
+      throw isImageStoreError(error) ? error : unprocessable(error);
+    } finally {
+      deadline.dispose();
+    }
+    const { bytes, contentType, width, height } = result;
+    await withDeadline(ctx.deadlines.put, undefined, (signal) =>
+      fromStore(() =>
+        ctx.store.put(key, bytes, {
+          contentType,
+          size: bytes.length,
+          cacheControl: ctx.objectCacheControl,
+          metadata: { width: String(width), height: String(height) },
+          signal,
+        }),
+      ),
+    );
+    return { contentType };
+  }
+
+  return async function variant(request, id, presetName, mountPath = '') {
+    if (request.method !== 'GET' && request.method !== 'HEAD') return methodNotAllowed('GET, HEAD');
+    const preset = setup?.presets.get(presetName);
+    // An unknown preset or a malformed id cannot exist: answer without touching storage.
+    if (!setup || !preset || !isValidId(id, ctx.idLength)) return json404();
+    const vary: Record<string, string> = preset.format === 'auto' ? VARY_ACCEPT : {};
+    try {
+      await ctx.authorize(request, 'view');
+      const now = Date.now();
+      const original = await cachedInfo(ctx, request, id, now);
+      if (!original) return failure(new ImageStoreError('NOT_FOUND', '[imgstash] no such image'), vary);
+      if (!isTransformable(original.contentType)) {
+        throw new ImageStoreError('UNPROCESSABLE_IMAGE', '[imgstash] no variants of this type', {
+          publicMessage: 'This image has no variants.',
+        });
+      }
+      const format = chooseFormat(preset.format, request.headers.get('accept'), original.contentType);
+      const key = variantKey(id, preset.name, format);
+      let info = ctx.infoCache.get(key, now);
+      if (!info) {
+        const failed = failures.get(key, now);
+        if (failed) throw failed;
+        info = await cachedInfo(ctx, request, key, now);
+        if (!info) {
+          const made = setup.queue.run(key, () => make(setup, id, key, preset, format));
+          try {
+            info = request.signal ? await untilAborted(made, request.signal) : await made;
+          } catch (error) {
+            if (isImageStoreError(error) && error.code === 'UNPROCESSABLE_IMAGE') {
+              failures.set(key, error, Date.now() + FAILURE_TTL_MS);
+            }
+            throw error;
+          }
+          ctx.infoCache.set(key, info, Date.now() + ctx.ttl * 1000);
+        }
+      }
+      const target = await signedRedirect(ctx, request, key, info, mountPath, now);
+      return new Response(null, { status: 302, headers: { ...target.headers, ...vary } });
+    } catch (error) {
+      return failure(error, vary);
+    }
+  };
+}
