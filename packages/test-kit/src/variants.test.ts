@@ -302,6 +302,39 @@ describe.each(FRAMEWORKS)('%s', (framework) => {
       expectJsonError(await readReply(await view(fresh, image.variants?.thumb as string)), 404, 'NOT_FOUND');
     });
 
+    it.each([
+      'get',
+      'put',
+    ] as const)("answers 502 when the store fails the variant's %s, redirects nowhere, and makes it on the next request", async (method) => {
+      const { app, store, probe } = await setup(framework, kind);
+      const image = await upload(app, originals.get('jpeg') as Uint8Array);
+      probe.fail(method, () => new Error(`${s3.endpoint}/${s3.bucket} exploded`));
+      const reply = await readReply(await view(app, image.variants?.thumb as string));
+      expectJsonError(reply, 502, 'STORAGE_ERROR', [s3.endpoint, s3.bucket]);
+      probe.fail(method, undefined);
+      expect(await keysOf(store, image.id)).toEqual([image.id]);
+      expect((await view(app, image.variants?.thumb as string)).status).toBe(302);
+    });
+
+    it('asks authorize before any storage call, and answers its 403', async () => {
+      const { app, probe } = await setup(framework, kind, {
+        authorize: (request, action) => action === 'upload' || !request.url.includes('/thumb'),
+      });
+      const image = await upload(app, originals.get('jpeg') as Uint8Array);
+      probe.reset();
+      expectJsonError(await readReply(await view(app, image.variants?.thumb as string)), 403, 'FORBIDDEN');
+      expect(probe.total()).toBe(0);
+    });
+
+    it('gives an SVG upload no variants, and answers 422 for them', async () => {
+      const { app } = await setup(framework, kind, { allowedTypes: ['image/svg+xml'] });
+      const svg = new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"/>');
+      const image = await upload(app, svg);
+      expect(image).not.toHaveProperty('variants');
+      expect(image).not.toHaveProperty('placeholder');
+      expectJsonError(await readReply(await view(app, `/i/${image.id}/thumb`)), 422, 'UNPROCESSABLE_IMAGE');
+    });
+
     it('answers 404 for an unknown preset or a malformed id without a storage call, and 405 for POST', async () => {
       const { app, probe } = await setup(framework, kind);
       const image = await upload(app, originals.get('jpeg') as Uint8Array);
