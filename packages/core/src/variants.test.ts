@@ -16,8 +16,28 @@ describe('resolvePresets', () => {
       thumb: { width: 320, height: 320, format: 'webp' },
       large: { width: 1600, format: 'auto', quality: 70, fit: 'cover' },
     });
-    expect(presets.get('thumb')).toEqual({ name: 'thumb', width: 320, height: 320, fit: 'inside', format: 'webp' });
-    expect(presets.get('large')).toEqual({ name: 'large', width: 1600, fit: 'cover', format: 'auto', quality: 70 });
+    expect(presets.get('thumb')).toMatchObject({
+      name: 'thumb',
+      width: 320,
+      height: 320,
+      fit: 'inside',
+      format: 'webp',
+    });
+    expect(presets.get('thumb')).not.toHaveProperty('quality');
+    expect(presets.get('large')).toMatchObject({
+      name: 'large',
+      width: 1600,
+      fit: 'cover',
+      format: 'auto',
+      quality: 70,
+    });
+    expect(presets.get('large')?.suffixes).toEqual({
+      avif: 'large.avif',
+      webp: 'large.webp',
+      jpeg: 'large.jpg',
+      png: 'large.png',
+      gif: 'large.gif',
+    });
   });
 
   it.each<[string, Record<string, VariantPreset>]>([

@@ -13,6 +13,8 @@ export const DEFAULT_TRANSFORM_MAX_PIXELS = 100_000_000;
 
 const FITS: readonly VariantFit[] = ['inside', 'cover', 'contain', 'fill', 'outside'];
 const FORMATS: readonly VariantFormat[] = ['webp', 'avif', 'jpeg', 'png', 'auto'];
+/** What `auto` may resolve to, in the order its keys are listed. */
+const OUTPUT_FORMATS: readonly TransformFormat[] = ['avif', 'webp', 'jpeg', 'png', 'gif'];
 
 /** A checked preset, with its defaults applied. */
 export interface ResolvedPreset {
@@ -22,6 +24,8 @@ export interface ResolvedPreset {
   readonly fit: VariantFit;
   readonly format: VariantFormat;
   readonly quality?: number;
+  /** `<preset>.<ext>` for each output format: a variant's key is `<id>.<suffix>`. */
+  readonly suffixes: Readonly<Record<TransformFormat, string>>;
 }
 
 function checkSize(name: string, field: string, value: unknown): void {
@@ -57,6 +61,9 @@ export function resolvePresets(variants: Readonly<Record<string, VariantPreset>>
     }
     out.set(name, {
       name,
+      suffixes: Object.fromEntries(
+        OUTPUT_FORMATS.map((format) => [format, `${name}.${EXTENSION_FOR_TYPE[TYPE_OF_FORMAT[format]]}`]),
+      ) as Record<TransformFormat, string>,
       fit,
       format: preset.format,
       ...(preset.width === undefined ? {} : { width: preset.width }),
@@ -121,9 +128,8 @@ export function variantKey(id: string, preset: string, format: TransformFormat):
 export function variantKeys(id: string, presets: Iterable<ResolvedPreset>): string[] {
   const keys: string[] = [];
   for (const preset of presets) {
-    const formats: readonly TransformFormat[] =
-      preset.format === 'auto' ? ['avif', 'webp', 'jpeg', 'png', 'gif'] : [preset.format];
-    for (const format of formats) keys.push(variantKey(id, preset.name, format));
+    const formats = preset.format === 'auto' ? OUTPUT_FORMATS : [preset.format];
+    for (const format of formats) keys.push(`${id}.${preset.suffixes[format]}`);
   }
   return keys;
 }

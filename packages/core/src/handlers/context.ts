@@ -15,6 +15,11 @@ import type { HandlerRequest, ImageHandlerOptions, ImageRoutePaths } from './opt
 /** What the redirect path remembers of a stored image. */
 export interface CachedInfo {
   contentType: string;
+  /**
+   * The variants of this image found stored, by `<preset>.<ext>`. They live in the image's
+   * own entry, so that forgetting the image forgets them, and a hot variant costs one lookup.
+   */
+  variants?: Map<string, { readonly key: string; readonly info: CachedInfo }>;
 }
 
 /** Default deadlines for store calls, in ms. */

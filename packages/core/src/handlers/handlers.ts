@@ -1,4 +1,3 @@
-import { variantKeys } from '../variants.js';
 import { createContext } from './context.js';
 import type { ImageHandlerOptions, ImageHandlers } from './options.js';
 import { createPageRoute } from './page.js';
@@ -39,7 +38,7 @@ export function createImageHandlers(options: ImageHandlerOptions): ImageHandlers
   const ctx = createContext(options);
   const upload = createUploadRoute(ctx);
   const { redirect, redirectTarget } = createRedirectRoute(ctx);
-  const variant = createVariantRoute(ctx);
+  const { variant, variantTarget } = createVariantRoute(ctx);
   const serve = createServeRoute(ctx);
   const page = createPageRoute(ctx);
   const router = createRouter(ctx, { upload, redirect, variant, serve, page });
@@ -51,11 +50,12 @@ export function createImageHandlers(options: ImageHandlerOptions): ImageHandlers
     redirect,
     redirectTarget,
     variant,
+    variantTarget,
     serve,
     page,
     invalidate(id) {
+      // The image's entry holds its variants too.
       ctx.infoCache.delete(id);
-      for (const key of variantKeys(id, ctx.transforms?.presets.values() ?? [])) ctx.infoCache.delete(key);
     },
     paths: ctx.paths,
   };

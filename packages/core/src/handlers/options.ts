@@ -187,6 +187,13 @@ export interface ImageHandlers {
    * An unknown preset or a missing original answers 404.
    */
   variant(request: HandlerRequest, id: string, preset: string, mountPath?: string): Promise<Response>;
+  /** `variant` as plain data, like {@link ImageHandlers.redirectTarget}: the hot path of Node adapters. */
+  variantTarget(
+    request: HandlerRequest,
+    id: string,
+    preset: string,
+    mountPath?: string,
+  ): Promise<RedirectTarget | Response>;
   /** `GET|HEAD /files/:key` (memory and fs stores). */
   serve(request: HandlerRequest, key: string): Promise<Response>;
   /** `GET /`: the upload page. */

@@ -2,17 +2,15 @@ import { startDeadline, untilAborted, withDeadline } from '../deadline.js';
 import { ImageStoreError, isImageStoreError } from '../errors.js';
 import { isValidId } from '../keys.js';
 import type { TransformFormat } from '../transform.js';
-import { chooseFormat, isTransformable, type ResolvedPreset, variantKey } from '../variants.js';
+import { chooseFormat, isTransformable, type ResolvedPreset } from '../variants.js';
 import { ExpiringLru } from './cache.js';
 import { type CachedInfo, fromStore, type HandlerContext, type TransformSetup } from './context.js';
-import type { ImageHandlers } from './options.js';
+import type { HandlerRequest, ImageHandlers, RedirectTarget } from './options.js';
 import { cachedInfo, signedRedirect } from './redirect.js';
 import { failure, json404, methodNotAllowed } from './respond.js';
 
 /** How long a variant that failed to decode answers its 422 without trying again, in ms. */
 const FAILURE_TTL_MS = 60_000;
-
-const VARY_ACCEPT = { vary: 'Accept' } as const;
 
 function unprocessable(cause: unknown): ImageStoreError {
   return new ImageStoreError('UNPROCESSABLE_IMAGE', '[imgstash] the transform failed', {
@@ -27,7 +25,7 @@ function unprocessable(cause: unknown): ImageStoreError {
  * request makes the variant: get the original, transform, put `<id>.<preset>.<ext>`;
  * single-flight per key, through the bounded queue. Later requests find it like `/i/:id`.
  */
-export function createVariantRoute(ctx: HandlerContext): ImageHandlers['variant'] {
+export function createVariantRoute(ctx: HandlerContext): Pick<ImageHandlers, 'variant' | 'variantTarget'> {
   const setup = ctx.transforms;
   // A corrupt original would otherwise be decoded again on every request.
   const failures = new ExpiringLru<ImageStoreError>(1024);
@@ -85,31 +83,40 @@ export function createVariantRoute(ctx: HandlerContext): ImageHandlers['variant'
     return { contentType };
   }
 
-  return async function variant(request, id, presetName, mountPath = '') {
+  async function variantTarget(
+    request: HandlerRequest,
+    id: string,
+    presetName: string,
+    mountPath = '',
+  ): Promise<RedirectTarget | Response> {
     if (request.method !== 'GET' && request.method !== 'HEAD') return methodNotAllowed('GET, HEAD');
     const preset = setup?.presets.get(presetName);
     // An unknown preset or a malformed id cannot exist: answer without touching storage.
     if (!setup || !preset || !isValidId(id, ctx.idLength)) return json404();
-    const vary: Record<string, string> = preset.format === 'auto' ? VARY_ACCEPT : {};
+    const auto = preset.format === 'auto';
     try {
       await ctx.authorize(request, 'view');
       const now = Date.now();
       const original = await cachedInfo(ctx, request, id, now);
-      if (!original) return failure(new ImageStoreError('NOT_FOUND', '[imgstash] no such image'), vary);
+      if (!original)
+        throw new ImageStoreError('NOT_FOUND', '[imgstash] no such image', { publicMessage: 'Not found.' });
       if (!isTransformable(original.contentType)) {
         throw new ImageStoreError('UNPROCESSABLE_IMAGE', '[imgstash] no variants of this type', {
           publicMessage: 'This image has no variants.',
         });
       }
-      const format = chooseFormat(preset.format, request.headers.get('accept'), original.contentType);
-      const key = variantKey(id, preset.name, format);
-      let info = ctx.infoCache.get(key, now);
-      if (!info) {
+      // Only `auto` reads Accept: a fixed format is the same for every client.
+      const format = auto ? chooseFormat('auto', request.headers.get('accept'), original.contentType) : preset.format;
+      const suffix = preset.suffixes[format as TransformFormat];
+      let found = original.variants?.get(suffix);
+      if (!found) {
+        const key = `${id}.${suffix}`;
         const failed = failures.get(key, now);
         if (failed) throw failed;
-        info = await cachedInfo(ctx, request, key, now);
+        const stat = await ctx.lookup(request, (signal) => ctx.store.stat(key, { signal }));
+        let info: CachedInfo | undefined = stat && { contentType: stat.contentType };
         if (!info) {
-          const made = setup.queue.run(key, () => make(setup, id, key, preset, format));
+          const made = setup.queue.run(key, () => make(setup, id, key, preset, format as TransformFormat));
           try {
             info = request.signal ? await untilAborted(made, request.signal) : await made;
           } catch (error) {
@@ -118,13 +125,23 @@ export function createVariantRoute(ctx: HandlerContext): ImageHandlers['variant'
             }
             throw error;
           }
-          ctx.infoCache.set(key, info, Date.now() + ctx.ttl * 1000);
         }
+        found = { key, info: { contentType: info.contentType } };
+        original.variants ??= new Map();
+        original.variants.set(suffix, found);
       }
-      const target = await signedRedirect(ctx, request, key, info, mountPath, now);
-      return new Response(null, { status: 302, headers: { ...target.headers, ...vary } });
+      const target = await signedRedirect(ctx, request, found.key, found.info, mountPath, now);
+      if (auto) target.headers.vary = 'Accept';
+      return target;
     } catch (error) {
-      return failure(error, vary);
+      return failure(error, auto ? { vary: 'Accept' } : {});
     }
-  };
+  }
+
+  async function variant(request: HandlerRequest, id: string, preset: string, mountPath = ''): Promise<Response> {
+    const target = await variantTarget(request, id, preset, mountPath);
+    return target instanceof Response ? target : new Response(null, target);
+  }
+
+  return { variant, variantTarget };
 }
