@@ -188,7 +188,7 @@ async function latency(s3, photo, form) {
         ],
         ['plain sharp, same resize, same bytes', ms(plain), ms(Math.min(...rows.sharp)), ms(Math.max(...rows.sharp))],
         [
-          'store I/O: GetObject original + PutObject variant (raw SDK)',
+          'store I/O: HeadObject variant (a miss) + GetObject original + PutObject variant (raw SDK)',
           ms(io),
           ms(Math.min(...rows.io)),
           ms(Math.max(...rows.io)),

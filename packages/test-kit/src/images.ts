@@ -102,3 +102,14 @@ export async function colourDistance(a: Uint8Array, b: Uint8Array): Promise<numb
   for (let i = 0; i < ga.length; i++) max = Math.max(max, Math.abs((ga[i] ?? 0) - (gb[i] ?? 0)));
   return max;
 }
+
+/**
+ * An 800 × 600 JPEG that passes imgstash's upload checks (sniff, structure) but whose
+ * entropy-coded data is damaged: libvips refuses it under `failOn: 'warning'`, while
+ * browsers still render it.
+ */
+export async function undecodableJpeg(): Promise<Uint8Array> {
+  const bytes = Buffer.from(await gradientImage('jpeg', 800, 600));
+  bytes.fill(0x7f, 3000, 7000);
+  return new Uint8Array(bytes);
+}

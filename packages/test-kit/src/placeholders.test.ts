@@ -10,7 +10,7 @@ import { createSharpTransformer } from '@imgstash/sharp';
 import { thumbHashToAverageRGBA } from 'thumbhash';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectJsonError, readReply, SECRET, uploadFile } from './contract-kit.js';
-import { gradientImage, noiseImage } from './images.js';
+import { gradientImage, noiseImage, undecodableJpeg } from './images.js';
 import { FRAMEWORKS, type Framework, type RunningApp, startApp } from './servers.js';
 
 const MiB = 1024 * 1024;
@@ -32,13 +32,6 @@ async function start(framework: Framework, options: Partial<ImageHandlerOptions>
     await rm(root, { recursive: true, force: true });
   });
   return app;
-}
-
-/** A JPEG that passes the upload checks (sniff, structure) but whose pixels do not decode. */
-async function undecodableJpeg(): Promise<Uint8Array> {
-  const bytes = Buffer.from(await gradientImage('jpeg', 800, 600));
-  bytes.fill(0x7f, 3000, 7000);
-  return new Uint8Array(bytes);
 }
 
 /** sharp's transform, with a placeholder that never reads its input nor settles. */

@@ -10,7 +10,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './chromium.js';
 import { SECRET } from './contract-kit.js';
-import { gradientImage } from './images.js';
+import { gradientImage, undecodableJpeg } from './images.js';
 import { type RunningApp, startApp } from './servers.js';
 
 let dir: string;
@@ -58,6 +58,18 @@ describe('the upload page with a thumb preset, in Chromium', () => {
     expect(link).toMatch(new RegExp(`^${app.baseUrl}/i/[A-Za-z0-9_-]{21}$`));
     expect(preview).toEqual({ src: `${link}/thumb`, height: 240 });
     expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('falls back to the original when the thumb cannot be made', async () => {
+    const file = join(dir, 'damaged.jpg');
+    await writeFile(file, await undecodableJpeg());
+    const page = await browser.newPage();
+    await page.goto(`${app.baseUrl}/`);
+    await page.setInputFiles('#file', file);
+    await page.waitForFunction(() => document.querySelector<HTMLImageElement>('[data-preview]')?.naturalWidth === 800);
+    const link = await page.$eval('[data-link]', (input) => (input as HTMLInputElement).value);
+    expect(await page.$eval('[data-preview]', (img) => (img as HTMLImageElement).src)).toBe(link);
     await page.close();
   });
 });

@@ -270,6 +270,26 @@ describe.each(FRAMEWORKS)('%s', (framework) => {
       expect(counter.peak).toBe(1);
     });
 
+    it('answers 503 OVERLOADED to requests kept waiting past the transform deadline, then makes the variants', async () => {
+      const { app, counter } = await setup(framework, kind, {
+        transformQueue: { concurrency: 1, maxQueued: 1 },
+        deadlines: { transform: 400 },
+      });
+      const a = await upload(app, originals.get('jpeg') as Uint8Array);
+      const b = await upload(app, originals.get('png') as Uint8Array);
+      counter.hold();
+      const first = view(app, a.variants?.thumb as string);
+      await expect.poll(() => counter.calls).toBe(1);
+      const queued = view(app, b.variants?.thumb as string);
+      for (const reply of [await readReply(await first), await readReply(await queued)]) {
+        expectJsonError(reply, 503, 'OVERLOADED');
+        expect(reply.headers.get('retry-after')).toMatch(/^\d+$/);
+      }
+      counter.release();
+      expect((await view(app, a.variants?.thumb as string)).status).toBe(302);
+      expect((await view(app, b.variants?.thumb as string)).status).toBe(302);
+    });
+
     it('fails closed on a corrupt original: 422, never the original, nothing stored, no retry storm', async () => {
       const { app, store, counter } = await setup(framework, kind);
       const id = createId();

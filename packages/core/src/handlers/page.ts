@@ -199,7 +199,13 @@ export function renderUploadPage(options: UploadPageOptions): { html: string; no
     view.thumb.href = absolute;
     // The thumb variant, where the server has one: a small image instead of the original.
     const thumb = body.variants && body.variants.thumb;
-    view.preview.src = thumb ? new URL(thumb, location.href).href : absolute;
+    if (thumb) {
+      // A thumb that cannot be made (an image the server cannot decode) falls back to the original.
+      view.preview.addEventListener('error', () => { view.preview.src = absolute; }, { once: true });
+      view.preview.src = new URL(thumb, location.href).href;
+    } else {
+      view.preview.src = absolute;
+    }
     view.row.hidden = false;
   }
 

@@ -19,6 +19,13 @@ function unprocessable(cause: unknown): ImageStoreError {
   });
 }
 
+function tooSlow(ms: number, cause: unknown): ImageStoreError {
+  return new ImageStoreError('OVERLOADED', `[imgstash] the variant was not ready within ${ms} ms`, {
+    cause,
+    publicMessage: 'The image took too long to process. Try again later.',
+  });
+}
+
 /**
  * `GET|HEAD /i/:id/:preset`: 302 to a variant of the image. The original is checked first
  * (cached info), so a deleted image has no variants whatever objects remain. The first
@@ -58,12 +65,7 @@ export function createVariantRoute(ctx: HandlerContext): Pick<ImageHandlers, 'va
       result = await untilAborted(running, deadline.signal);
     } catch (error) {
       original.body.cancel().catch(() => {});
-      if (deadline.expired) {
-        throw new ImageStoreError('OVERLOADED', `[imgstash] the transform took over ${ctx.deadlines.transform} ms`, {
-          cause: error,
-          publicMessage: 'The image took too long to process. Try again later.',
-        });
-      }
+      if (deadline.expired) throw tooSlow(ctx.deadlines.transform, error);
       throw isImageStoreError(error) ? error : unprocessable(error);
     } finally {
       deadline.dispose();
@@ -117,13 +119,19 @@ export function createVariantRoute(ctx: HandlerContext): Pick<ImageHandlers, 'va
         let info: CachedInfo | undefined = stat && { contentType: stat.contentType };
         if (!info) {
           const made = setup.queue.run(key, () => make(setup, id, key, preset, format as TransformFormat));
+          // A request waits (queued, then while the work runs) at most the transform deadline;
+          // the work itself goes on, and stores the variant for the requests after it.
+          const waiting = startDeadline(ctx.deadlines.transform, request.signal);
           try {
-            info = request.signal ? await untilAborted(made, request.signal) : await made;
+            info = await untilAborted(made, waiting.signal);
           } catch (error) {
             if (isImageStoreError(error) && error.code === 'UNPROCESSABLE_IMAGE') {
               failures.set(key, error, Date.now() + FAILURE_TTL_MS);
             }
+            if (waiting.expired) throw tooSlow(ctx.deadlines.transform, error);
             throw error;
+          } finally {
+            waiting.dispose();
           }
         }
         found = { key, info: { contentType: info.contentType } };
