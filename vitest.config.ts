@@ -16,6 +16,7 @@ export default defineConfig({
       { find: /^@imgstash\/s3$/, replacement: src('s3/src/index.ts') },
       { find: /^@imgstash\/express$/, replacement: src('express/src/index.ts') },
       { find: /^@imgstash\/hono$/, replacement: src('hono/src/index.ts') },
+      { find: /^@imgstash\/sharp$/, replacement: src('sharp/src/index.ts') },
     ],
   },
   test: {

@@ -9,6 +9,7 @@ const projects: TestProjectInlineConfiguration[] = [
   { extends: true, test: { name: 'client', include: ['packages/client/src/**/*.test.ts'] } },
   { extends: true, test: { name: 'http', include: ['packages/test-kit/src/**/*.test.ts'] } },
   { extends: true, test: { name: 'examples', include: ['examples/*/test/**/*.test.ts'] } },
+  { extends: true, test: { name: 'sharp', include: ['packages/sharp/src/**/*.test.ts'] } },
   { extends: true, test: { name: 's3', include: ['packages/s3/src/**/*.test.ts'] } },
 ];
 

@@ -27,6 +27,7 @@ import autocannon from 'autocannon';
 import { startChild } from './lib/child.mjs';
 import { MiB } from './lib/config.mjs';
 import { noisePng, readImage } from './lib/images.mjs';
+import { createTargets, table } from './lib/report.mjs';
 import { multipartBody, post, uploadLoad } from './lib/upload-client.mjs';
 
 const env = process.env;
@@ -50,7 +51,7 @@ const UPLOAD_SIDES = [
     'raw SDK PutObject',
   ]),
 ];
-const targets = [];
+const { target, print: printTargets } = createTargets();
 
 // ---------------------------------------------------------------------------- helpers
 
@@ -61,18 +62,6 @@ function percentile(values, p) {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-function table(head, rows) {
-  const cells = [head, ...rows].map((row) => row.map(String));
-  const widths = head.map((_, i) => Math.max(...cells.map((row) => row[i].length)));
-  const line = (row) => `| ${row.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
-  const rule = `| ${widths.map((w, i) => (i === 0 ? '-'.repeat(w) : `${'-'.repeat(w - 1)}:`)).join(' | ')} |`;
-  return [line(cells[0]), rule, ...cells.slice(1).map(line)].join('\n');
-}
-
-function target(description, ok, detail) {
-  targets.push({ description, ok, detail });
 }
 
 /** GET without following redirects; resolves the status. */
@@ -389,7 +378,5 @@ try {
   await s3.stop();
 }
 
-console.log('\nTargets\n');
-for (const t of targets) console.log(`${t.ok ? 'PASS' : 'FAIL'}  ${t.description}: ${t.detail}`);
+printTargets();
 console.log(`\n${((performance.now() - started) / 1000).toFixed(0)} s in all`);
-if (targets.some((t) => !t.ok)) process.exitCode = 1;

@@ -77,8 +77,14 @@ const smoke = `
   const store = createMemoryStore();
   await store.put('smoke', new Uint8Array([1, 2, 3]), { contentType: 'image/png' });
   if (!(await store.exists('smoke'))) throw new Error('memory store does not work');
-  await import('@imgstash/core/testing');
+  const { FIXTURES } = await import('@imgstash/core/testing');
   require('@imgstash/core/testing');
+  // sharp's native binary and the ESM-only thumbhash must load from the CommonJS build too.
+  const { createSharpTransformer } = require('@imgstash/sharp');
+  const variant = await createSharpTransformer().transform(FIXTURES.png.bytes, {
+    width: 16, fit: 'inside', format: 'webp', maxPixels: 1e6, signal: new AbortController().signal,
+  });
+  if (variant.contentType !== 'image/webp' || variant.width !== 16) throw new Error('@imgstash/sharp does not transform');
   console.log('✓ npm-installed tarballs load through ESM and CommonJS');
 `;
 try {

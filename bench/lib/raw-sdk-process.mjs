@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { closedLoop } from './closed-loop.mjs';
-import { BUCKET, CREDENTIALS, REGION } from './config.mjs';
+import { BUCKET, CREDENTIALS, RAW_CLIENT_SETTINGS, REGION } from './config.mjs';
 import { createRssMonitor } from './rss-monitor.mjs';
 
 const monitor = createRssMonitor();
@@ -18,9 +18,7 @@ const client = new S3Client({
   region: REGION,
   endpoint: process.env.S3_ENDPOINT,
   credentials: CREDENTIALS,
-  forcePathStyle: true,
-  requestChecksumCalculation: 'WHEN_REQUIRED',
-  responseChecksumValidation: 'WHEN_REQUIRED',
+  ...RAW_CLIENT_SETTINGS,
 });
 let next = 0;
 const put = (body) =>

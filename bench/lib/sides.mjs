@@ -8,7 +8,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createAdaptorServer } from '@hono/node-server';
 import express from 'express';
 import { Hono } from 'hono';
-import { BUCKET, CREDENTIALS, REGION } from './config.mjs';
+import { BUCKET, CREDENTIALS, RAW_CLIENT_SETTINGS, REGION } from './config.mjs';
 import { naiveApp } from './naive-recipe.mjs';
 
 // What a bare route answers: a constant of a presigned URL's length, so that every
@@ -36,8 +36,39 @@ async function imgstashStore(env) {
   return createMemoryStore();
 }
 
+/** The variant presets of the variants bench: the image host's. */
+export const BENCH_PRESETS = {
+  thumb: { width: 320, height: 320, fit: 'inside', format: 'webp' },
+  large: { width: 1600, format: 'auto' },
+};
+
+/** imgstash's options with variants on sharp (bench/variants.mjs). */
+async function variantOptions(env) {
+  const { createSharpTransformer } = await import('@imgstash/sharp');
+  return {
+    store: await imgstashStore(env),
+    maxBytes: Number(env.MAX_BYTES),
+    transformer: createSharpTransformer(),
+    variants: BENCH_PRESETS,
+  };
+}
+
 /** Every side: a name and a function that returns a listening-ready Node http.Server. */
 export const SIDES = {
+  /** imgstash's router on Express 5, with variants on sharp. */
+  async 'variants-express'(env) {
+    const { imageRouter } = await import('@imgstash/express');
+    const app = express();
+    app.use(imageRouter(await variantOptions(env)));
+    return createServer(app);
+  },
+  /** imgstash's routes on Hono, with variants on sharp. */
+  async 'variants-hono'(env) {
+    const { imageRoutes } = await import('@imgstash/hono');
+    const app = new Hono();
+    app.route('/', imageRoutes(await variantOptions(env)));
+    return createAdaptorServer({ fetch: app.fetch });
+  },
   /** imgstash's router on Express 5. */
   async 'imgstash-express'(env) {
     const { imageRouter } = await import('@imgstash/express');
@@ -72,9 +103,7 @@ export const SIDES = {
       region: REGION,
       endpoint: env.S3_ENDPOINT,
       credentials: CREDENTIALS,
-      forcePathStyle: true,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
+      ...RAW_CLIENT_SETTINGS,
     });
     let next = 0;
     return createServer((req, res) => {

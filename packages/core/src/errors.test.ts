@@ -17,10 +17,12 @@ const EXPECTED_STATUS: Record<ImageStoreErrorCode, number> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   STORAGE_ERROR: 502,
   STORAGE_UNAVAILABLE: 503,
+  UNPROCESSABLE_IMAGE: 422,
+  OVERLOADED: 503,
 };
 
 describe('ImageStoreError', () => {
-  it('lists exactly the eight codes of the contract', () => {
+  it('lists exactly the ten codes of the contract', () => {
     expect([...IMAGE_STORE_ERROR_CODES].sort()).toEqual(Object.keys(EXPECTED_STATUS).sort());
   });
 

@@ -9,8 +9,10 @@ export type ImageStoreErrorCode =
   | 'NOT_FOUND'
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'UNPROCESSABLE_IMAGE'
   | 'STORAGE_ERROR'
-  | 'STORAGE_UNAVAILABLE';
+  | 'STORAGE_UNAVAILABLE'
+  | 'OVERLOADED';
 
 const STATUS: Readonly<Record<ImageStoreErrorCode, number>> = {
   INVALID_INPUT: 400,
@@ -19,8 +21,10 @@ const STATUS: Readonly<Record<ImageStoreErrorCode, number>> = {
   NOT_FOUND: 404,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  UNPROCESSABLE_IMAGE: 422,
   STORAGE_ERROR: 502,
   STORAGE_UNAVAILABLE: 503,
+  OVERLOADED: 503,
 };
 
 /** All error codes, in a stable order. */
@@ -46,8 +50,10 @@ const PUBLIC_MESSAGES: Readonly<Record<ImageStoreErrorCode, string>> = {
   NOT_FOUND: 'Not found.',
   PAYLOAD_TOO_LARGE: 'The file is too large.',
   UNSUPPORTED_MEDIA_TYPE: 'The file is not a supported image type.',
+  UNPROCESSABLE_IMAGE: 'The image could not be processed.',
   STORAGE_ERROR: 'The storage backend failed.',
   STORAGE_UNAVAILABLE: 'The storage backend is unavailable. Try again later.',
+  OVERLOADED: 'The server is busy. Try again later.',
 };
 
 /**

@@ -40,6 +40,7 @@ export {
   type ShareXConfig,
   type StartedUpload,
   type StoreDeadlines,
+  type TransformQueueOptions,
   type UploadedImage,
   type UploadPageOptions,
 } from './handlers/index.js';
@@ -103,6 +104,17 @@ export { SERVE_CSP, serveLocalFile, serveSignedUrl } from './serve.js';
 export { createUrlSigner, randomSecret, type SignedParams, type UrlSigner } from './signer.js';
 export { EXTENSION_FOR_TYPE, type RasterImageType, SNIFF_BYTES, type SniffedType, sniffType } from './sniff.js';
 export type {
+  ImageTransformer,
+  PlaceholderKind,
+  PlaceholderOptions,
+  TransformFormat,
+  TransformOptions,
+  TransformResult,
+  VariantFit,
+  VariantFormat,
+  VariantPreset,
+} from './transform.js';
+export type {
   CallOptions,
   ImageBody,
   ImageStore,
@@ -115,3 +127,15 @@ export type {
   SignedUrlOptions,
   StoredObject,
 } from './types.js';
+export {
+  chooseFormat,
+  DEFAULT_TRANSFORM_MAX_PIXELS,
+  MAX_PRESET_SIZE,
+  PRESET_NAME_RE,
+  type ResolvedPreset,
+  resolvePresets,
+  TYPE_OF_FORMAT,
+  variantKey,
+  variantKeys,
+} from './variants.js';
+export { createWorkQueue, type WorkQueue, type WorkQueueOptions } from './work-queue.js';

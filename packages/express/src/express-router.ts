@@ -148,11 +148,14 @@ export function imageRouter(options: ImageRouterOptions): ImageRouter {
     const request = toHandlerRequest(req, res);
     let response: Promise<RedirectTarget | Response>;
     try {
+      // The hot paths: a cached redirect (of an image or a variant) is written straight to
+      // the Node response.
       response =
         found.route === 'redirect'
-          ? // The hot path: a cached redirect is written straight to the Node response.
-            handlers.redirectTarget(request, found.params.id ?? '', req.baseUrl)
-          : handlers.dispatch(found, request, req.baseUrl);
+          ? handlers.redirectTarget(request, found.params.id ?? '', req.baseUrl)
+          : found.route === 'variant'
+            ? handlers.variantTarget(request, found.params.id ?? '', found.params.preset ?? '', req.baseUrl)
+            : handlers.dispatch(found, request, req.baseUrl);
     } catch (error) {
       next(error);
       return;

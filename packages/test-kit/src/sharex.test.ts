@@ -5,6 +5,7 @@
 import type { ImageHandlerOptions, ImageStore, ShareXConfig } from '@imgstash/core';
 import { FIXTURES } from '@imgstash/core/testing';
 import { createS3Store } from '@imgstash/s3';
+import { createSharpTransformer } from '@imgstash/sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestStore, expectJsonError, readReply, type TestStore } from './contract-kit.js';
 import { multipartBody } from './multipart-body.js';
@@ -172,13 +173,12 @@ describe.each(FRAMEWORKS)('%s', (framework) => {
     });
 
     it('points ThumbnailURL at the thumb variant when a thumb preset is configured', async () => {
-      // `variants` is the variants feature's option: read defensively, by its `thumb` preset.
-      const options = {
+      const app = await startApp(framework, {
         store: local.store,
         publicBaseUrl: 'https://img.example.com',
-        variants: { thumb: { width: 320 } },
-      };
-      const app = await startApp(framework, options as ImageHandlerOptions);
+        transformer: createSharpTransformer(),
+        variants: { thumb: { width: 320, height: 320, fit: 'inside', format: 'webp' } },
+      });
       apps.push(app);
       const config = (await (await fetch(`${app.baseUrl}/sharex.sxcu`)).json()) as ShareXConfig;
       expect(config.ThumbnailURL).toBe('{json:variants.thumb}');

@@ -8,13 +8,21 @@ import type { MultipartLimits } from '../multipart.js';
 import { resolvePolicy, type UploadPolicy } from '../policy.js';
 import { bearerToken, constantTimeEqual, isBearerToken, sha256Hex } from '../secrets.js';
 import { createUrlSigner, type UrlSigner } from '../signer.js';
+import type { ImageTransformer, PlaceholderKind } from '../transform.js';
 import type { ImageStore } from '../types.js';
+import { DEFAULT_TRANSFORM_MAX_PIXELS, type ResolvedPreset, resolvePresets } from '../variants.js';
+import { createWorkQueue, type WorkQueue } from '../work-queue.js';
 import { ExpiringLru } from './cache.js';
 import type { AuthorizeAction, HandlerRequest, ImageHandlerOptions, ImageRoutePaths } from './options.js';
 
 /** What the redirect path remembers of a stored image. */
 export interface CachedInfo {
   contentType: string;
+  /**
+   * The variants of this image found stored, by `<preset>.<ext>`. They live in the image's
+   * own entry, so that forgetting the image forgets them, and a hot variant costs one lookup.
+   */
+  variants?: Map<string, { readonly key: string; readonly info: CachedInfo }>;
 }
 
 /** The object metadata entry holding the lowercase hex SHA-256 of an image's delete token. */
@@ -24,7 +32,22 @@ export const DELETE_TOKEN_METADATA = 'delete-token-sha256';
 export const DEFAULT_INFO_CACHE_TTL = 300;
 
 /** Default deadlines for store calls, in ms. */
-export const DEFAULT_DEADLINES = { lookup: 10_000, put: 30_000 } as const;
+export const DEFAULT_DEADLINES = { lookup: 10_000, put: 30_000, transform: 30_000 } as const;
+
+/** Transforms waiting for a slot, by default. */
+export const DEFAULT_MAX_QUEUED = 32;
+
+/** What the variant route and the placeholder step read: checked presets, the transformer, the queue. */
+export interface TransformSetup {
+  readonly transformer: ImageTransformer;
+  /** The presets by name; empty when only placeholders are configured. */
+  readonly presets: ReadonlyMap<string, ResolvedPreset>;
+  readonly queue: WorkQueue;
+  /** Pixels a transform may decode. */
+  readonly maxPixels: number;
+  /** The placeholder to compute at upload, if any. */
+  readonly placeholder: PlaceholderKind | undefined;
+}
 
 /**
  * What every route reads, built once from the options: the policy, paths, link base,
@@ -48,12 +71,14 @@ export interface HandlerContext {
   /** How long a positive lookup is cached, in ms: see {@link ImageHandlerOptions.infoCacheTtl}. */
   readonly infoTtl: number;
   readonly urlCache: ExpiringLru<string>;
-  readonly deadlines: { readonly lookup: number; readonly put: number };
+  readonly deadlines: { readonly lookup: number; readonly put: number; readonly transform: number };
   readonly refusalDrain: Readonly<DrainBounds>;
   /** Signs direct-upload ids, or `null` when direct uploads are off (no `presignUpload`, no secret). */
   readonly directSigner: UrlSigner | null;
   /** Lifetime of a presigned direct upload, in seconds. */
   readonly directExpiresIn: number;
+  /** Variants and placeholders, when a transformer is configured. */
+  readonly transforms: TransformSetup | undefined;
   /** The origin + mount prefix links are built from; '' gives root-relative links. */
   linkBase(request: HandlerRequest, mountPath: string): string;
   /** Runs `options.authorize`; a `false` answer throws 403. */
@@ -89,6 +114,39 @@ export async function fromStore<T>(call: () => Promise<T>): Promise<T> {
     if (isImageStoreError(error) || isAbortError(error)) throw error;
     throw new ImageStoreError('STORAGE_ERROR', '[imgstash] the store failed', { cause: error });
   }
+}
+
+function defaultConcurrency(): number {
+  const cores = typeof navigator === 'undefined' ? undefined : navigator.hardwareConcurrency;
+  return Number.isInteger(cores) && (cores as number) > 0 ? (cores as number) : 2;
+}
+
+function createTransformSetup(options: ImageHandlerOptions, policy: UploadPolicy): TransformSetup | undefined {
+  const { transformer, variants, placeholder } = options;
+  if (!transformer) {
+    if (variants !== undefined) throw new TypeError('[imgstash] variants need a transformer');
+    if (placeholder !== undefined) throw new TypeError('[imgstash] placeholder needs a transformer');
+    return undefined;
+  }
+  if (typeof transformer.transform !== 'function')
+    throw new TypeError('[imgstash] transformer.transform must be a function');
+  if (placeholder !== undefined) {
+    if (placeholder !== 'thumbhash') throw new TypeError("[imgstash] placeholder must be 'thumbhash'");
+    if (typeof transformer.placeholder !== 'function') {
+      throw new TypeError('[imgstash] placeholder needs a transformer with a placeholder function');
+    }
+  }
+  return {
+    transformer,
+    presets: resolvePresets(variants ?? {}),
+    queue: createWorkQueue({
+      concurrency: options.transformQueue?.concurrency ?? defaultConcurrency(),
+      maxQueued: options.transformQueue?.maxQueued ?? DEFAULT_MAX_QUEUED,
+    }),
+    // The upload policy's pixel limit, where the policy has one, bounds decodes too.
+    maxPixels: (policy as Partial<{ maxPixels: number }>).maxPixels ?? DEFAULT_TRANSFORM_MAX_PIXELS,
+    placeholder,
+  };
 }
 
 function positiveMs(value: number | undefined, fallback: number, name: string): number {
@@ -141,7 +199,9 @@ export function createContext(options: ImageHandlerOptions): HandlerContext {
   const deadlines = {
     lookup: positiveMs(options.deadlines?.lookup, DEFAULT_DEADLINES.lookup, 'lookup'),
     put: positiveMs(options.deadlines?.put, DEFAULT_DEADLINES.put, 'put'),
+    transform: positiveMs(options.deadlines?.transform, DEFAULT_DEADLINES.transform, 'transform'),
   };
+  const transforms = createTransformSetup(options, policy);
   const cacheSize = options.cacheSize ?? 10_000;
   // Signing on a fixed date per window gives every view in the window the same URL,
   // so browsers and CDNs cache the image. A URL handed out keeps ≥ 3/4 of its life.
@@ -223,6 +283,7 @@ export function createContext(options: ImageHandlerOptions): HandlerContext {
     },
     directSigner,
     directExpiresIn: clampExpiresIn(direct?.expiresIn ?? 900),
+    transforms,
     linkBase(request, mountPath) {
       const mount = mountPrefix(mountPath);
       if (publicBaseUrl !== undefined) return publicBaseUrl + mount;

@@ -11,6 +11,7 @@ import { createServeRoute } from './serve.js';
 import { createShareRoute } from './share.js';
 import { createShareXRoute } from './sharex.js';
 import { createUploadRoute } from './upload.js';
+import { createVariantRoute } from './variant.js';
 
 export type {
   AuthorizeAction,
@@ -27,6 +28,7 @@ export type {
   RouteName,
   StartedUpload,
   StoreDeadlines,
+  TransformQueueOptions,
   UploadedImage,
 } from './options.js';
 
@@ -34,6 +36,7 @@ export type {
  * Implements imgstash's HTTP contract on Web `Request`/`Response`, for every runtime:
  * `POST /upload` (streaming: parse, sniff, limit, hash, put with an AbortSignal and a
  * deadline), `GET|HEAD /i/:id` (302 to a cached, time-bucketed signed URL),
+ * `GET|HEAD /i/:id/:preset` (a variant, made on its first request, when `variants` are set),
  * `DELETE /i/:id` (with the image's delete token), `GET|POST /d/:id` (the delete
  * confirmation page), `GET /p/:id` (the share page), `GET /sharex.sxcu` (a ShareX config),
  * `GET /healthz`, `GET /files/:key` (local stores), direct uploads (`POST /uploads`,
@@ -59,6 +62,7 @@ export function createImageHandlers(options: ImageHandlerOptions): ImageHandlers
     viewing(request) ? views.redirect(request, id, mountPath) : notViewing(request, id);
   const redirectTarget: ImageHandlers['redirectTarget'] = (request, id, mountPath) =>
     viewing(request) ? views.redirectTarget(request, id, mountPath) : notViewing(request, id);
+  const { variant, variantTarget } = createVariantRoute(ctx);
   const serve = createServeRoute(ctx);
   const page = createPageRoute(ctx);
   const { health, setDraining } = createHealthRoute(ctx);
@@ -68,6 +72,7 @@ export function createImageHandlers(options: ImageHandlerOptions): ImageHandlers
   const router = createRouter(ctx, {
     upload,
     redirect,
+    variant,
     serve,
     page,
     health,
@@ -84,6 +89,8 @@ export function createImageHandlers(options: ImageHandlerOptions): ImageHandlers
     upload,
     redirect,
     redirectTarget,
+    variant,
+    variantTarget,
     serve,
     page,
     health,
@@ -96,6 +103,7 @@ export function createImageHandlers(options: ImageHandlerOptions): ImageHandlers
     startUpload,
     completeUpload,
     invalidate(id) {
+      // Forgets the image's entry, which holds its variants too, and its signed URLs.
       ctx.forget(id);
     },
     paths: ctx.paths,

@@ -14,6 +14,7 @@ export {
   type RouteName,
   type StartedUpload,
   type StoreDeadlines,
+  type TransformQueueOptions,
   type UploadedImage,
 } from './handlers.js';
 export { renderUploadPage, type UploadPageOptions } from './page.js';

@@ -1,6 +1,7 @@
 import type { DrainBounds } from '../drain.js';
 import type { Sha256Factory } from '../hash.js';
 import type { AllowedImageType } from '../policy.js';
+import type { ImageTransformer, PlaceholderKind, VariantPreset } from '../transform.js';
 import type { ImageBody, ImageStore } from '../types.js';
 
 /**
@@ -47,6 +48,16 @@ export interface UploadedImage {
    * so it stays out of every server's and proxy's logs. Absent in what `onUploaded` gets.
    */
   deleteUrl?: string;
+  /**
+   * The stable link of each configured preset, `/i/<id>/<preset>` (absolute like `url`).
+   * Present when `variants` are configured. A variant is made on its first request.
+   */
+  variants?: Record<string, string>;
+  /**
+   * A placeholder of the image (ThumbHash, base64), when `placeholder` is configured and
+   * the transformer could make one. Decode it with `thumbHashToDataURL` of `thumbhash`.
+   */
+  placeholder?: string;
 }
 
 /** What `POST /uploads` answers (201): the signed request to send the bytes with, and where to complete. */
@@ -132,6 +143,22 @@ export interface StoreDeadlines {
    * answer once the body has ended, is given this long. Default 30000.
    */
   put?: number;
+  /**
+   * Making one variant: reading the original and transforming it. When it passes, the
+   * request answers 503 `OVERLOADED` with `Retry-After` and nothing is stored. Default 30000.
+   */
+  transform?: number;
+}
+
+/**
+ * Bounds on variant work. Transforms are single-flight per variant (simultaneous first
+ * requests for one variant run one transform) and run through one bounded queue.
+ */
+export interface TransformQueueOptions {
+  /** Transforms running at once. Default: the machine's cores (`navigator.hardwareConcurrency`), else 2. */
+  concurrency?: number;
+  /** Transforms waiting for a slot; past that a first request answers 503 `OVERLOADED` with `Retry-After`. Default 32. */
+  maxQueued?: number;
 }
 
 /** Options for {@link createImageHandlers}. */
@@ -202,7 +229,7 @@ export interface ImageHandlerOptions {
   infoCacheTtl?: number;
   /** Page title of the upload page. Default `imgstash`. */
   title?: string;
-  /** Deadlines for store calls, in ms. Default `{ lookup: 10000, put: 30000 }`. */
+  /** Deadlines for store calls and transforms, in ms. Default `{ lookup: 10000, put: 30000, transform: 30000 }`. */
   deadlines?: StoreDeadlines;
   /**
    * After a refusal (413, 415, 400, 401/403, a failed store), the rest of the request body is
@@ -220,6 +247,25 @@ export interface ImageHandlerOptions {
    * `secret` is given; `false` turns them off (the routes then answer 404).
    */
   directUploads?: DirectUploadOptions | false;
+  /**
+   * Makes variants and placeholders (e.g. `createSharpTransformer()` of `@imgstash/sharp`).
+   * Required by `variants` and `placeholder`.
+   */
+  transformer?: ImageTransformer;
+  /**
+   * Named presets served at `GET|HEAD /i/:id/:preset`, e.g.
+   * `{ thumb: { width: 320, height: 320, fit: 'inside', format: 'webp' } }`. Names match
+   * `[a-z0-9-]{1,32}`. Checked at construction: a `TypeError` for a bad preset, or for
+   * variants without a `transformer`.
+   */
+  variants?: Readonly<Record<string, VariantPreset>>;
+  /** Bounds on variant work: concurrency and queue length. */
+  transformQueue?: TransformQueueOptions;
+  /**
+   * Compute a placeholder at upload, while the bytes stream to storage: `'thumbhash'`.
+   * Needs a `transformer` with a `placeholder` function (a `TypeError` otherwise).
+   */
+  placeholder?: PlaceholderKind;
 }
 
 /**
@@ -255,6 +301,7 @@ export interface RedirectTarget {
 export type RouteName =
   | 'upload'
   | 'redirect'
+  | 'variant'
   | 'serve'
   | 'page'
   | 'health'
@@ -317,6 +364,18 @@ export interface ImageHandlers {
    * key, which it embeds.
    */
   sharex(request: HandlerRequest, mountPath?: string): Promise<Response>;
+  /**
+   * `GET|HEAD /i/:id/:preset`: 302 to the variant, made and stored on its first request.
+   * An unknown preset or a missing original answers 404.
+   */
+  variant(request: HandlerRequest, id: string, preset: string, mountPath?: string): Promise<Response>;
+  /** `variant` as plain data, like {@link ImageHandlers.redirectTarget}: the hot path of Node adapters. */
+  variantTarget(
+    request: HandlerRequest,
+    id: string,
+    preset: string,
+    mountPath?: string,
+  ): Promise<RedirectTarget | Response>;
   /** `GET|HEAD /files/:key` (memory and fs stores). */
   serve(request: HandlerRequest, key: string): Promise<Response>;
   /** `POST /uploads`: starts a direct upload (JSON `{ filename, size, contentType }`). */
@@ -335,7 +394,7 @@ export interface ImageHandlers {
    * 503 `draining` from now on, so that load balancers stop sending requests first.
    */
   setDraining(draining: boolean): void;
-  /** Forgets what the redirect caches hold for `id` (call after deleting it). */
+  /** Forgets what the redirect caches hold for `id` and its variants (call after deleting it). */
   invalidate(id: string): void;
   /** The resolved route paths, including `files` (from the store, or `null`). */
   readonly paths: Readonly<ImageRoutePaths & { files: string | null }>;

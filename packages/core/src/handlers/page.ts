@@ -203,14 +203,22 @@ export function renderUploadPage(options: UploadPageOptions): { html: string; no
     view.error.hidden = false;
   }
 
-  function succeed(view, url) {
-    const absolute = new URL(url, location.href).href;
+  function succeed(view, body) {
+    const absolute = new URL(body.url, location.href).href;
     view.item.dataset.state = 'done';
     view.progress.hidden = true;
     view.status.textContent = 'Uploaded';
     view.link.value = absolute;
     view.thumb.href = absolute;
-    view.preview.src = absolute;
+    // The thumb variant, where the server has one: a small image instead of the original.
+    const thumb = body.variants && body.variants.thumb;
+    if (thumb) {
+      // A thumb that cannot be made (an image the server cannot decode) falls back to the original.
+      view.preview.addEventListener('error', () => { view.preview.src = absolute; }, { once: true });
+      view.preview.src = new URL(thumb, location.href).href;
+    } else {
+      view.preview.src = absolute;
+    }
     view.row.hidden = false;
   }
 
@@ -240,7 +248,7 @@ export function renderUploadPage(options: UploadPageOptions): { html: string; no
         },
       })
       .then(
-        (image) => succeed(view, image.url),
+        (image) => succeed(view, image),
         (error) => fail(view, error && error.name === 'AbortError' ? 'The upload was interrupted.' : (error && error.message) || 'The upload failed.'),
       );
   }

@@ -16,7 +16,7 @@ export const methodNotAllowed = (allow: string): Response =>
 export function failure(error: unknown, headers: Record<string, string> = {}): Response {
   if (isImageStoreError(error)) {
     // A 503 is temporary by definition: say when to come back (RFC 9110 §10.2.3).
-    if (error.code === 'STORAGE_UNAVAILABLE') headers = { 'retry-after': String(RETRY_AFTER_SECONDS), ...headers };
+    if (error.status === 503) headers = { 'retry-after': String(RETRY_AFTER_SECONDS), ...headers };
     // A 401 names the scheme to answer with (RFC 9110 §11.6.1; RFC 6750 for Bearer).
     if (error.code === 'UNAUTHORIZED') headers = { 'www-authenticate': 'Bearer realm="imgstash"', ...headers };
     return errorResponse(error, headers);

@@ -6,6 +6,7 @@ import { json404 } from './respond.js';
 export interface Routes {
   upload(request: HandlerRequest, mountPath: string): Promise<Response>;
   redirect(request: HandlerRequest, id: string, mountPath: string): Promise<Response>;
+  variant(request: HandlerRequest, id: string, preset: string, mountPath: string): Promise<Response>;
   serve(request: HandlerRequest, key: string): Promise<Response>;
   page(request: HandlerRequest, mountPath: string): Response;
   health(request: HandlerRequest): Promise<Response>;
@@ -44,7 +45,12 @@ export function createRouter(ctx: HandlerContext, routes: Routes): Pick<ImageHan
     if (path === paths.upload) return { route: 'upload', params: {} };
     if (path === paths.health) return { route: 'health', params: {} };
     if (path === paths.sharex) return { route: 'sharex', params: {} };
-    if (path.startsWith(imagePrefix)) return { route: 'redirect', params: { id: path.slice(imagePrefix.length) } };
+    if (path.startsWith(imagePrefix)) {
+      const rest = path.slice(imagePrefix.length);
+      const slash = rest.indexOf('/');
+      if (slash < 0) return { route: 'redirect', params: { id: rest } };
+      return { route: 'variant', params: { id: rest.slice(0, slash), preset: rest.slice(slash + 1) } };
+    }
     if (path.startsWith(deletePrefix)) return { route: 'delete', params: { id: path.slice(deletePrefix.length) } };
     if (sharePrefix !== null && path.startsWith(sharePrefix)) {
       return { route: 'share', params: { id: path.slice(sharePrefix.length) } };
@@ -68,6 +74,8 @@ export function createRouter(ctx: HandlerContext, routes: Routes): Pick<ImageHan
         return routes.upload(request, mountPath);
       case 'redirect':
         return routes.redirect(request, params.id ?? '', mountPath);
+      case 'variant':
+        return routes.variant(request, params.id ?? '', params.preset ?? '', mountPath);
       case 'serve':
         return routes.serve(request, safeDecode(params.key ?? ''));
       case 'page':

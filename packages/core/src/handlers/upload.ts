@@ -7,8 +7,10 @@ import { openFilePart } from '../multipart.js';
 import { prepareImage } from '../prepare.js';
 import { randomToken, sha256Hex } from '../secrets.js';
 import type { PutOptions, StoredObject } from '../types.js';
+import { isTransformable } from '../variants.js';
 import { DELETE_TOKEN_METADATA, fromStore, type HandlerContext } from './context.js';
 import type { HandlerRequest, ImageHandlers, UploadedImage } from './options.js';
+import { startPlaceholder } from './placeholder.js';
 import { failure, methodNotAllowed } from './respond.js';
 
 /**
@@ -123,8 +125,16 @@ export async function ingestImage(
     // exactly this length: an S3 store streams it through in one request instead of buffering.
     ...(image.size === undefined ? {} : { size: image.size }),
   };
-  await putWithDeadline(ctx, id, image.body, putOptions, ingest.signal);
+  // The placeholder decodes a copy of the bytes while they stream to the store.
+  const placeholder = startPlaceholder(ctx, image.body, image.contentType);
+  try {
+    await putWithDeadline(ctx, id, placeholder?.body ?? image.body, putOptions, ingest.signal);
+  } catch (error) {
+    placeholder?.abort(error);
+    throw error;
+  }
   const { size, sha256 } = image.digest();
+  const hash = await placeholder?.result();
   return describeImage(ctx, ingest.linkBase, {
     id,
     contentType: image.contentType,
@@ -133,6 +143,7 @@ export async function ingestImage(
     deleteToken,
     ...(dimensions ?? {}),
     ...(filename === undefined ? {} : { filename }),
+    ...(hash === undefined ? {} : { placeholder: hash }),
   });
 }
 
@@ -146,6 +157,8 @@ export interface ImageFacts {
   width?: number;
   height?: number;
   filename?: string;
+  /** The image's placeholder (ThumbHash, base64), when one was made. */
+  placeholder?: string;
 }
 
 /**
@@ -169,6 +182,12 @@ export function describeImage(ctx: HandlerContext, linkBase: string, facts: Imag
     uploaded.height = facts.height;
   }
   if (facts.filename !== undefined) uploaded.filename = facts.filename;
+  const presets = ctx.transforms?.presets;
+  // SVG is never transformed: it has no variants.
+  if (presets && presets.size > 0 && isTransformable(facts.contentType)) {
+    uploaded.variants = Object.fromEntries([...presets.keys()].map((name) => [name, `${url}/${name}`]));
+  }
+  if (facts.placeholder !== undefined) uploaded.placeholder = facts.placeholder;
   uploaded.deleteToken = facts.deleteToken;
   uploaded.deleteUrl = `${linkBase}${ctx.paths.delete}/${id}#${facts.deleteToken}`;
   ctx.infoCache.set(id, { contentType: facts.contentType }, Date.now() + ctx.infoTtl);

@@ -1,0 +1,1 @@
+export { createSharpTransformer, type SharpQualities, type SharpTransformerOptions } from './sharp-transformer.js';
