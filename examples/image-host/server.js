@@ -10,8 +10,18 @@ import { isAbortError, isImageStoreError, isValidId, jsonClientErrors, sweepPend
 import { imageRouter } from '@imgstash/express';
 import { createFsStore } from '@imgstash/fs';
 import { hasS3Env, s3StoreFromEnv } from '@imgstash/s3';
+import { createSharpTransformer } from '@imgstash/sharp';
 import express from 'express';
 import { pino } from 'pino';
+
+/**
+ * The host's variants: a thumbnail the upload page previews, and a large copy in the best
+ * format the browser accepts. Made on their first request and stored beside the original.
+ */
+export const PRESETS = {
+  thumb: { width: 320, height: 320, fit: 'inside', format: 'webp' },
+  large: { width: 1600, format: 'auto' },
+};
 
 /** A start-up refusal: its message is printed as is, and the process exits 1. */
 export class ConfigError extends Error {
@@ -227,6 +237,9 @@ export function createApp({
       store,
       trustProxy,
       title: 'imgstash image host',
+      transformer: createSharpTransformer(),
+      variants: PRESETS,
+      placeholder: 'thumbhash',
       ...(publicBaseUrl === undefined ? {} : { publicBaseUrl }),
       ...(maxBytes === undefined ? {} : { maxBytes }),
       ...(apiKeys === undefined ? {} : { apiKeys }),

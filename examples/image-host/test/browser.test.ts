@@ -192,7 +192,9 @@ describe('the upload page in Chromium', () => {
     const [item] = await settled(1);
     expect(item).toMatchObject({ state: 'done', name: 'sunset 🌅.jpg', error: '' });
     expect(item?.link).toMatch(new RegExp(`^${url}i/[A-Za-z0-9_-]{21}$`));
-    await page.waitForFunction(() => document.querySelector<HTMLImageElement>('[data-preview]')?.naturalWidth === 640);
+    // The preview is the host's thumb variant: the 640 × 400 photo fitted inside 320 × 320.
+    await page.waitForFunction(() => document.querySelector<HTMLImageElement>('[data-preview]')?.naturalWidth === 320);
+    expect(await page.$eval('[data-preview]', (img) => (img as HTMLImageElement).src)).toMatch(/\/thumb$/);
     expect(await page.isHidden('[data-error]')).toBe(true);
 
     // Open the link itself: the redirect lands on the signed file, which renders as an image.
