@@ -10,7 +10,7 @@ import { bearerToken, constantTimeEqual, isBearerToken, sha256Hex } from '../sec
 import { createUrlSigner, type UrlSigner } from '../signer.js';
 import type { ImageTransformer, PlaceholderKind } from '../transform.js';
 import type { ImageStore } from '../types.js';
-import { DEFAULT_TRANSFORM_MAX_PIXELS, type ResolvedPreset, resolvePresets } from '../variants.js';
+import { type ResolvedPreset, resolvePresets } from '../variants.js';
 import { createWorkQueue, type WorkQueue } from '../work-queue.js';
 import { ExpiringLru } from './cache.js';
 import type { AuthorizeAction, HandlerRequest, ImageHandlerOptions, ImageRoutePaths } from './options.js';
@@ -143,8 +143,8 @@ function createTransformSetup(options: ImageHandlerOptions, policy: UploadPolicy
       concurrency: options.transformQueue?.concurrency ?? defaultConcurrency(),
       maxQueued: options.transformQueue?.maxQueued ?? DEFAULT_MAX_QUEUED,
     }),
-    // The upload policy's pixel limit, where the policy has one, bounds decodes too.
-    maxPixels: (policy as Partial<{ maxPixels: number }>).maxPixels ?? DEFAULT_TRANSFORM_MAX_PIXELS,
+    // The upload policy's pixel limit bounds decodes too.
+    maxPixels: policy.maxPixels,
     placeholder,
   };
 }

@@ -39,12 +39,6 @@ export interface ShareXConfig {
 // header values: a literal one must be escaped.
 const literal = (value: string) => value.replace(/[\\{}]/g, '\\$&');
 
-/** True when the handlers were given a `thumb` variant preset (read defensively: variants are optional). */
-function hasThumbPreset(options: object): boolean {
-  const variants = (options as { variants?: unknown }).variants;
-  return typeof variants === 'object' && variants !== null && Object.hasOwn(variants, 'thumb');
-}
-
 /**
  * `GET|HEAD /sharex.sxcu`: a ShareX custom uploader config that works as it is, built from
  * the public base URL (`publicBaseUrl`, or `X-Forwarded-*` with `trustProxy`): a relative
@@ -75,7 +69,7 @@ export function createShareXRoute(ctx: HandlerContext): ImageHandlers['sharex'] 
         Body: 'MultipartFormData',
         FileFormName: ctx.fieldName,
         URL: '{json:url}',
-        ThumbnailURL: hasThumbPreset(ctx.options) ? `{json:${SHAREX_THUMB_PATH}}` : '{json:url}',
+        ThumbnailURL: ctx.transforms?.presets.has('thumb') ? `{json:${SHAREX_THUMB_PATH}}` : '{json:url}',
         DeletionURL: '{json:deleteUrl}',
         ErrorMessage: '{json:error.message}',
       };
