@@ -1,3 +1,4 @@
+import { concatChunks } from './pipeline/bytes.js';
 import type { ImageBody } from './types.js';
 
 /** Reads any {@link ImageBody} as an async iterator of chunks, without buffering. */
@@ -38,21 +39,23 @@ export function bodyChunks(body: ImageBody): AsyncIterable<Uint8Array> {
 }
 
 /** Collects a body into one Uint8Array. For tests and small bodies only. */
-export async function readAll(body: ImageBody): Promise<Uint8Array> {
+export function readAll(body: ImageBody): Promise<Uint8Array> {
+  return readAtMost(body, Number.POSITIVE_INFINITY, () => new RangeError('unreachable'));
+}
+
+/**
+ * Collects a small body (a JSON or form request) into one Uint8Array, throwing `tooLarge()`
+ * as soon as it passes `maxBytes`: what is read past the bound is never held.
+ */
+export async function readAtMost(body: ImageBody, maxBytes: number, tooLarge: () => Error): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of bodyChunks(body)) {
-    chunks.push(chunk);
     size += chunk.length;
+    if (size > maxBytes) throw tooLarge();
+    chunks.push(chunk);
   }
-  if (chunks.length === 1) return chunks[0] as Uint8Array;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
+  return concatChunks(chunks);
 }
 
 /** Throws the signal's reason when it is aborted. */

@@ -1,4 +1,4 @@
-export { abortableChunks, bodyChunks, iterateBody, readAll, throwIfAborted } from './body.js';
+export { abortableChunks, bodyChunks, iterateBody, readAll, readAtMost, throwIfAborted } from './body.js';
 export { type ClientErrorSocket, type ClientErrorSource, jsonClientErrors } from './client-errors.js';
 export { type CorsCheckOptions, type CorsCheckResult, checkUploadCors } from './cors-check.js';
 export { type Deadline, deadlineError, startDeadline, untilAborted, withDeadline } from './deadline.js';

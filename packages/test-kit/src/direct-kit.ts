@@ -4,17 +4,8 @@ import type { ImageStore } from '@imgstash/core';
 import { createS3Store, type S3StoreConnectionOptions } from '@imgstash/s3';
 import { BUCKET, type TestServer } from './s3rver.js';
 
-/** Debian's Chromium (never a downloaded one), and the flags every browser test runs it with. */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS: readonly string[] = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+// Debian's Chromium (never a downloaded one), and the flags every browser test runs it with.
+export { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
 
 let prefixes = 0;
 

@@ -1,4 +1,4 @@
-import { bodyChunks } from '../body.js';
+import { readAtMost } from '../body.js';
 import { withDeadline } from '../deadline.js';
 import { ImageStoreError } from '../errors.js';
 import { isValidId } from '../keys.js';
@@ -84,23 +84,14 @@ async function permit(
 async function formToken(request: HandlerRequest): Promise<string | undefined> {
   const type = request.headers.get('content-type') ?? '';
   if (!request.body || !/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) return undefined;
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of bodyChunks(request.body)) {
-    size += chunk.length;
-    if (size > MAX_FORM_BYTES) {
-      throw new ImageStoreError('PAYLOAD_TOO_LARGE', '[imgstash] delete form too large', {
+  const bytes = await readAtMost(
+    request.body,
+    MAX_FORM_BYTES,
+    () =>
+      new ImageStoreError('PAYLOAD_TOO_LARGE', '[imgstash] delete form too large', {
         publicMessage: 'The form is too large.',
-      });
-    }
-    chunks.push(chunk);
-  }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.length;
-  }
+      }),
+  );
   return new URLSearchParams(new TextDecoder().decode(bytes)).get('token') ?? undefined;
 }
 

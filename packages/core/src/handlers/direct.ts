@@ -1,4 +1,4 @@
-import { bodyChunks } from '../body.js';
+import { bodyChunks, readAtMost } from '../body.js';
 import {
   createNonce,
   type DirectUploadClaim,
@@ -42,19 +42,7 @@ async function readJson(request: HandlerRequest): Promise<StartBody> {
     });
   }
   if (!request.body) throw invalid('The request has no body.');
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of bodyChunks(request.body)) {
-    size += chunk.length;
-    if (size > MAX_JSON) throw invalid('The request body is too large.');
-    chunks.push(chunk);
-  }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.length;
-  }
+  const bytes = await readAtMost(request.body, MAX_JSON, () => invalid('The request body is too large.'));
   try {
     const parsed: unknown = JSON.parse(new TextDecoder().decode(bytes));
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
