@@ -83,31 +83,40 @@ export function abortableChunks(body: ImageBody, signal: AbortSignal | undefined
           // Nothing more can be done to release it.
         }
       };
+      // One listener for the whole body, not one per chunk: adding and removing an abort
+      // listener costs more than a chunk's trip through the pipeline.
+      let rejectPending: ((error: unknown) => void) | undefined;
+      const onAbort = () => {
+        release();
+        rejectPending?.(aborted());
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      const detach = () => signal.removeEventListener('abort', onAbort);
       return {
         next() {
           if (signal.aborted) {
+            detach();
             release();
             return Promise.reject(aborted());
           }
           return new Promise<IteratorResult<Uint8Array>>((resolve, reject) => {
-            const onAbort = () => {
-              release();
-              reject(aborted());
-            };
-            signal.addEventListener('abort', onAbort, { once: true });
+            rejectPending = reject;
             it.next().then(
               (r) => {
-                signal.removeEventListener('abort', onAbort);
+                rejectPending = undefined;
+                if (r.done) detach();
                 resolve(r);
               },
               (e: unknown) => {
-                signal.removeEventListener('abort', onAbort);
+                rejectPending = undefined;
+                detach();
                 reject(e);
               },
             );
           });
         },
         async return() {
+          detach();
           await it.return?.();
           return { done: true, value: undefined };
         },

@@ -26,32 +26,44 @@ export interface Deadline {
 export function startDeadline(ms: number, parent?: AbortSignal): Deadline {
   const controller = new AbortController();
   let expired = false;
+  // One timer, pushed back lazily: `touch` and `pause` only move `due`, and the timer, when it
+  // fires early, sleeps again for what is left. Re-arming a timer per chunk of an upload would
+  // cost more than the chunk's own trip through the pipeline.
+  let due = Number.POSITIVE_INFINITY;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const fire = () => {
+  const check = () => {
+    timer = undefined;
+    if (controller.signal.aborted || due === Number.POSITIVE_INFINITY) return;
+    const left = due - performance.now();
+    if (left > 0) {
+      timer = setTimeout(check, left);
+      return;
+    }
     expired = true;
     controller.abort(new DOMException(`[imgstash] deadline of ${ms} ms passed`, 'TimeoutError'));
   };
-  const arm = () => {
-    if (timer !== undefined) clearTimeout(timer);
-    if (!controller.signal.aborted) timer = setTimeout(fire, ms);
+  const touch = () => {
+    due = performance.now() + ms;
+    if (timer === undefined && !controller.signal.aborted) timer = setTimeout(check, ms);
   };
   const onParentAbort = () => controller.abort(parent?.reason);
   if (parent?.aborted) controller.abort(parent.reason);
   else parent?.addEventListener('abort', onParentAbort, { once: true });
-  arm();
+  touch();
   return {
     signal: controller.signal,
     get expired() {
       return expired;
     },
-    touch: arm,
+    touch,
     pause() {
-      if (timer !== undefined) clearTimeout(timer);
-      timer = undefined;
+      // The timer may still fire; it then finds nothing due and stops until the next touch.
+      due = Number.POSITIVE_INFINITY;
     },
     dispose() {
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
+      due = Number.POSITIVE_INFINITY;
       parent?.removeEventListener('abort', onParentAbort);
     },
   };

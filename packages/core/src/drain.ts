@@ -52,18 +52,15 @@ export function drainableBody(source: ImageBody): DrainableBody {
   let ended = false;
   let released = false;
   // The last read, settled or not: a drain never races the consumer's last read.
-  let pending: Promise<void> | undefined;
+  let pending: Promise<unknown> | undefined;
 
   const read = (): Promise<IteratorResult<Uint8Array>> => {
-    const next = it.next().then((r) => {
+    const next = it.next();
+    pending = next;
+    return next.then((r) => {
       if (r.done) ended = true;
       return r;
     });
-    pending = next.then(
-      () => {},
-      () => {},
-    );
-    return next;
   };
 
   const release = async () => {
@@ -91,7 +88,10 @@ export function drainableBody(source: ImageBody): DrainableBody {
     async drain(bounds, signal) {
       if (ended) return true;
       if (released) return false;
-      await pending;
+      await pending?.then(
+        () => {},
+        () => {},
+      );
       let total = 0;
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timedOut = new Promise<'timeout'>((resolve) => {
