@@ -74,3 +74,14 @@ describe('untilAborted', () => {
     await expect(untilAborted(never(), controller.signal)).rejects.toBe(reason);
   });
 });
+
+describe('a disposed deadline', () => {
+  it('never fires, even when touched afterwards', async () => {
+    const deadline = startDeadline(20);
+    deadline.dispose();
+    deadline.touch();
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(deadline.expired).toBe(false);
+    expect(deadline.signal.aborted).toBe(false);
+  });
+});

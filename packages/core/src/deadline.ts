@@ -42,7 +42,10 @@ export function startDeadline(ms: number, parent?: AbortSignal): Deadline {
     expired = true;
     controller.abort(new DOMException(`[imgstash] deadline of ${ms} ms passed`, 'TimeoutError'));
   };
+  let disposed = false;
   const touch = () => {
+    // A store still reading after the call settled must not start the clock again.
+    if (disposed) return;
     due = performance.now() + ms;
     if (timer === undefined && !controller.signal.aborted) timer = setTimeout(check, ms);
   };
@@ -61,6 +64,7 @@ export function startDeadline(ms: number, parent?: AbortSignal): Deadline {
       due = Number.POSITIVE_INFINITY;
     },
     dispose() {
+      disposed = true;
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
       due = Number.POSITIVE_INFINITY;
