@@ -129,7 +129,6 @@ export type {
 } from './types.js';
 export {
   chooseFormat,
-  DEFAULT_TRANSFORM_MAX_PIXELS,
   MAX_PRESET_SIZE,
   PRESET_NAME_RE,
   type ResolvedPreset,

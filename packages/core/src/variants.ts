@@ -8,9 +8,6 @@ export const PRESET_NAME_RE: RegExp = /^[a-z0-9-]{1,32}$/;
 /** The largest width or height a preset may ask for. */
 export const MAX_PRESET_SIZE = 16_384;
 
-/** Pixels a transform may decode when no `maxPixels` is configured: 100 MP. */
-export const DEFAULT_TRANSFORM_MAX_PIXELS = 100_000_000;
-
 const FITS: readonly VariantFit[] = ['inside', 'cover', 'contain', 'fill', 'outside'];
 const FORMATS: readonly VariantFormat[] = ['webp', 'avif', 'jpeg', 'png', 'auto'];
 /** What `auto` may resolve to, in the order its keys are listed. */
